@@ -1,0 +1,12 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["tests/**/*.test.ts"],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    // Test files start their own servers on free loopback ports; two cores, so two at a time.
+    maxWorkers: 2,
+    pool: "forks",
+  },
+});
