@@ -1,0 +1,26 @@
+/**
+ * The environment variables the functions read. Only resource names and endpoints travel this
+ * way (Lambda's 4 KB cap); the stack config is a bundled file (config/load.ts).
+ */
+export const ENV = {
+  /** `https://<HTTP host>/event` of the Events API. */
+  eventsHttpEndpoint: "EVENTS_HTTP_ENDPOINT",
+  idempotencyTable: "IDEMPOTENCY_TABLE",
+  /** Optional endpoint overrides, for local mode. */
+  bedrockEndpoint: "BEDROCK_ENDPOINT",
+  dynamodbEndpoint: "DYNAMODB_ENDPOINT",
+  /** Which stack the function belongs to; logged with every line. */
+  stack: "GATEWAY_STACK",
+  /** Where the bundled config is, when not beside the code. */
+  configPath: "GATEWAY_CONFIG_PATH",
+  /** Powertools settings. */
+  serviceName: "POWERTOOLS_SERVICE_NAME",
+  metricsNamespace: "POWERTOOLS_METRICS_NAMESPACE",
+  logLevel: "POWERTOOLS_LOG_LEVEL",
+} as const;
+
+export function requireEnv(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`environment variable ${name} is not set`);
+  return value;
+}
