@@ -33,3 +33,14 @@ export function toGatewayError(err: unknown): GatewayError {
   if (err instanceof GatewayError) return err;
   return new GatewayError("internal_error", "Something went wrong on our side. Please try again.");
 }
+
+/** The protocol's `error` event body for a failure. */
+export function errorBody(failure: GatewayError, conversationId?: string) {
+  return {
+    type: "error" as const,
+    ...(conversationId ? { conversationId } : {}),
+    code: failure.code,
+    message: failure.message,
+    ...failure.extra,
+  };
+}

@@ -1,0 +1,41 @@
+/**
+ * onPublish of the Inbound namespace (invoked asynchronously): answers each inbound event on
+ * its publisher's outbound channel. The logic is in lib/worker.
+ */
+import { Logger } from "@aws-lambda-powertools/logger";
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { Metrics } from "@aws-lambda-powertools/metrics";
+import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
+import middy from "@middy/core";
+import type { Context } from "aws-lambda";
+import type { AppSyncEventsEvent } from "./lib/appsync/event.js";
+import { loadGatewayConfig } from "./lib/config/load.js";
+import { ENV, requireEnv } from "./lib/env.js";
+import { bedrockFromEnv, dynamoDbFromEnv, eventPublisherFromEnv } from "./lib/runtime.js";
+import { handleInboundPublish } from "./lib/worker/inbound.js";
+import { createRequestClaim } from "./lib/worker/request-claim.js";
+
+const config = loadGatewayConfig();
+const logger = new Logger({ serviceName: "chat-worker", persistentKeys: { stack: process.env[ENV.stack] } });
+const metrics = new Metrics({ namespace: config.observability.metricsNamespace, serviceName: "ai-gateway" });
+
+const deps = {
+  config,
+  logger,
+  metrics,
+  bedrock: bedrockFromEnv(),
+  publisher: eventPublisherFromEnv(),
+  claim: createRequestClaim({
+    tableName: requireEnv(ENV.idempotencyTable),
+    dynamodb: dynamoDbFromEnv(),
+    // Outlives the worker's timeout, so a late duplicate of a finished request stays ignored.
+    expiresAfterSeconds: Math.max(3600, config.worker.timeoutSeconds * 4),
+  }),
+};
+
+export const handler = middy(async (event: AppSyncEventsEvent, context: Context) => {
+  deps.claim.registerLambdaContext(context);
+  await handleInboundPublish(deps, event);
+})
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics, { captureColdStartMetric: true }));

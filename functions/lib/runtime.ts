@@ -1,0 +1,34 @@
+/**
+ * Building the functions' clients from their environment, once per container. Only endpoints
+ * and names come from env vars (ENV); in AWS the endpoint overrides are unset.
+ */
+import { BedrockRuntimeClient } from "@aws-sdk/client-bedrock-runtime";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { defaultProvider } from "@aws-sdk/credential-provider-node";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
+import { createBedrockClient } from "./bedrock/client.js";
+import { ENV, requireEnv } from "./env.js";
+import { HttpEventPublisher } from "./relay/publisher.js";
+
+export function region(): string {
+  return process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? "us-east-1";
+}
+
+export function eventPublisherFromEnv(): HttpEventPublisher {
+  return new HttpEventPublisher({
+    endpoint: requireEnv(ENV.eventsHttpEndpoint),
+    region: region(),
+    credentials: defaultProvider(),
+  });
+}
+
+export function dynamoDbFromEnv(): DynamoDBClient {
+  const endpoint = process.env[ENV.dynamodbEndpoint];
+  return new DynamoDBClient({ region: region(), ...(endpoint ? { endpoint } : {}) });
+}
+
+export function bedrockFromEnv(): BedrockRuntimeClient {
+  const endpoint = process.env[ENV.bedrockEndpoint];
+  // A local Bedrock-compatible server speaks HTTP/1.1 on loopback.
+  return createBedrockClient(endpoint ? { endpoint, requestHandler: new NodeHttpHandler() } : {});
+}

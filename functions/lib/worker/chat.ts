@@ -1,0 +1,103 @@
+/**
+ * One chat turn: pick the model, stream the answer from Bedrock, relay it, report usage.
+ *
+ * Later capabilities slot in around `streamAnswer`: metering admits before it and settles
+ * after it, the cache answers instead of it, history feeds its messages and records its result.
+ */
+import type { Logger } from "@aws-lambda-powertools/logger";
+import { converseStream } from "../bedrock/converse.js";
+import { isRetryable } from "../bedrock/errors.js";
+import { METRIC, MetricUnit, recordModelMetrics } from "../observability/metrics.js";
+import type { ChatRequest } from "../protocol/inbound.js";
+import { GatewayError, toGatewayError } from "../protocol/errors.js";
+import type { TokenCounts } from "../protocol/outbound.js";
+import type { ResponseRelay } from "../relay/relay.js";
+import { boundedMaxTokens, resolveModel, type ResolvedTier } from "../routing/tier.js";
+import type { WorkerDeps } from "./deps.js";
+
+export interface ChatTurn {
+  request: ChatRequest;
+  tier: ResolvedTier;
+  relay: ResponseRelay;
+  log: Logger;
+}
+
+/** Thrown to release the request's claim: nothing was generated, so a resend may retry. */
+export class RetryableFailure extends Error {
+  constructor(readonly failure: GatewayError) {
+    super(failure.message);
+    this.name = "RetryableFailure";
+  }
+}
+
+export async function answerChat(deps: WorkerDeps, turn: ChatTurn): Promise<void> {
+  const { config, metrics } = deps;
+  const { request, tier, relay, log } = turn;
+  const model = resolveModel(config, tier.tier, request.modelId);
+  log.appendKeys({ model_id: model.id });
+  const conversationId = request.conversationId;
+  const startedAt = performance.now();
+  let firstTokenAt: number | undefined;
+  let stopReason = "end_turn";
+  let usage: TokenCounts = { inputTokens: 0, outputTokens: 0 };
+  let outputChars = 0;
+
+  relay.send({ type: "start", conversationId, modelId: model.id, cached: false });
+  if (config.observability.logPreviews) log.info("prompt preview", { preview: request.message.slice(0, 80) });
+
+  try {
+    const parts = converseStream(
+      deps.bedrock,
+      {
+        modelId: model.id,
+        system: config.systemPrompt,
+        messages: [{ role: "user", text: request.message }],
+        maxTokens: boundedMaxTokens(tier.tier, model, request.maxTokens),
+        temperature: request.temperature,
+      },
+      { idleTimeoutMs: deps.modelIdleTimeoutMs ?? 60_000 },
+    );
+    for await (const part of parts) {
+      if (part.kind === "text") {
+        firstTokenAt ??= performance.now();
+        outputChars += part.text.length;
+        relay.delta(conversationId, part.text);
+        // Nobody can receive the rest: stop paying for it.
+        if (relay.failed) {
+          stopReason = "relay_failed";
+          break;
+        }
+      } else if (part.kind === "stop") stopReason = part.stopReason;
+      else usage = part.usage;
+    }
+  } catch (err) {
+    const failure = toGatewayError(err);
+    recordModelFailure(deps, model.id, failure);
+    log.warn("model call failed", { code: failure.code, error_name: (err as Error)?.name, output_chars: outputChars });
+    if (isRetryable(failure) && firstTokenAt === undefined) throw new RetryableFailure(failure);
+    throw failure;
+  }
+
+  const total = Math.round(performance.now() - startedAt);
+  const firstToken = firstTokenAt === undefined ? null : Math.round(firstTokenAt - startedAt);
+  relay.send({ type: "done", conversationId, stopReason, cached: false, usage, latencyMs: { firstToken, total } });
+
+  recordModelMetrics(metrics, model.id, [
+    [METRIC.inputTokens, MetricUnit.Count, usage.inputTokens],
+    [METRIC.outputTokens, MetricUnit.Count, usage.outputTokens],
+    [METRIC.responseLatency, MetricUnit.Milliseconds, total],
+    ...(firstToken !== null ? [[METRIC.firstTokenLatency, MetricUnit.Milliseconds, firstToken] as const] : []),
+  ]);
+  log.info("chat answered", {
+    stop_reason: stopReason,
+    input_tokens: usage.inputTokens,
+    output_tokens: usage.outputTokens,
+    first_token_ms: firstToken,
+    total_ms: total,
+  });
+}
+
+function recordModelFailure(deps: WorkerDeps, modelId: string, failure: GatewayError): void {
+  const name = failure.code === "model_throttled" ? METRIC.modelThrottles : METRIC.modelErrors;
+  recordModelMetrics(deps.metrics, modelId, [[name, MetricUnit.Count, 1]]);
+}

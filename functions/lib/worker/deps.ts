@@ -1,0 +1,21 @@
+/**
+ * What the chat worker needs from the outside world, created once per container by the
+ * handler file (or by local mode and tests) and passed in.
+ */
+import type { BedrockRuntimeClient } from "@aws-sdk/client-bedrock-runtime";
+import type { Logger } from "@aws-lambda-powertools/logger";
+import type { Metrics } from "@aws-lambda-powertools/metrics";
+import type { GatewayConfig } from "../config/schema.js";
+import type { Publisher } from "../relay/publisher.js";
+import type { RequestClaim } from "./request-claim.js";
+
+export interface WorkerDeps {
+  config: GatewayConfig;
+  bedrock: BedrockRuntimeClient;
+  publisher: Publisher;
+  claim: RequestClaim;
+  logger: Logger;
+  metrics: Metrics;
+  /** Abort a model stream that sends nothing for this long. @default 60000 */
+  modelIdleTimeoutMs?: number;
+}

@@ -1,0 +1,26 @@
+/**
+ * onSubscribe of the Outbound namespace (REQUEST_RESPONSE): a user may subscribe to their own
+ * channel only.
+ */
+import { Logger } from "@aws-lambda-powertools/logger";
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { Metrics } from "@aws-lambda-powertools/metrics";
+import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
+import middy from "@middy/core";
+import type { AppSyncEventsEvent } from "./lib/appsync/event.js";
+import { loadGatewayConfig } from "./lib/config/load.js";
+import { ENV } from "./lib/env.js";
+import { METRIC, MetricUnit } from "./lib/observability/metrics.js";
+import { authorizeSubscription } from "./lib/subscribe.js";
+
+const config = loadGatewayConfig();
+const logger = new Logger({ serviceName: "subscribe-authorizer", persistentKeys: { stack: process.env[ENV.stack] } });
+const metrics = new Metrics({ namespace: config.observability.metricsNamespace, serviceName: "ai-gateway" });
+
+export const handler = middy(async (event: AppSyncEventsEvent) => {
+  const decision = authorizeSubscription(event, logger);
+  metrics.addMetric(METRIC.refusedSubscriptions, MetricUnit.Count, decision ? 1 : 0);
+  return decision;
+})
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics));
