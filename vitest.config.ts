@@ -3,6 +3,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["tests/**/*.test.ts"],
+    globalSetup: ["tests/support/dynamodb-global.ts"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     // Test files start their own servers on free loopback ports; two cores, so two at a time.

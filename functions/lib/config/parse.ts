@@ -21,7 +21,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === "unrecognized_keys") {
     return issue.keys.map((k) => (top === undefined ? `${CONFIG_NAMESPACE}:${k}` : `${path}.${k}`)).map((k) => `${k}: unknown key`).join("\n  - ");
   }
-  if (issue.code === "invalid_type" && issue.input === undefined) return `${path}: required`;
+  if (issue.code === "invalid_type" && issue.message.endsWith("received undefined")) return `${path}: required`;
   return `${path}: ${issue.message}`;
 }
 
