@@ -5,7 +5,6 @@
 import { BedrockRuntimeClient } from "@aws-sdk/client-bedrock-runtime";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { defaultProvider } from "@aws-sdk/credential-provider-node";
-import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { createBedrockClient } from "./bedrock/client.js";
 import { ENV, requireEnv } from "./env.js";
 import { HttpEventPublisher } from "./relay/publisher.js";
@@ -29,6 +28,5 @@ export function dynamoDbFromEnv(): DynamoDBClient {
 
 export function bedrockFromEnv(): BedrockRuntimeClient {
   const endpoint = process.env[ENV.bedrockEndpoint];
-  // A local Bedrock-compatible server speaks HTTP/1.1 on loopback.
-  return createBedrockClient(endpoint ? { endpoint, requestHandler: new NodeHttpHandler() } : {});
+  return createBedrockClient(endpoint ? { endpoint } : {});
 }
