@@ -1,0 +1,139 @@
+/**
+ * The chat worker and what bounds its asynchronous delivery. AppSync invokes it with
+ * InvocationType=Event, and Lambda would retry a throttled event for up to six hours; here an
+ * event is tried once, dropped when older than `worker.maximumEventAgeSeconds`, and every drop
+ * lands on an encrypted, short-lived SQS queue whose consumer tells the user with an `error`
+ * event on their outbound channel.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { GatewayConfig } from "../functions/lib/config/schema.js";
+import { ENV } from "../functions/lib/env.js";
+import { GatewayFunction } from "./gatewayFunction.js";
+import {
+  consumeQueueStatement,
+  invokeModelsStatement,
+  policyDocument,
+  publishEventsStatement,
+  sendMessageStatement,
+  tableItemsStatement,
+} from "./lib/iam.js";
+
+/** Powertools' DynamoDB persistence layer uses exactly these. */
+const IDEMPOTENCY_ACTIONS = ["GetItem", "PutItem", "UpdateItem", "DeleteItem"];
+
+export interface ChatWorkerArgs {
+  config: GatewayConfig;
+  stack: string;
+  /** `https://<HTTP host>/event` of the Events API. */
+  eventsHttpEndpoint: pulumi.Input<string>;
+  /** IAM ARN of the Outbound namespace: the only place the worker and the consumer publish. */
+  outboundNamespaceArn: pulumi.Input<string>;
+  /** Profile and foundation-model ARNs of the allowlist (lib/bedrockArns.ts). */
+  bedrockArns: pulumi.Input<pulumi.Input<string>[]>;
+  idempotencyTable: { name: pulumi.Input<string>; arn: pulumi.Input<string> };
+  /** Entry files. @default functions/chatWorker.ts and functions/dlqConsumer.ts */
+  entries?: { worker?: string; deadLetterConsumer?: string };
+  /** How long an undeliverable request waits for its consumer. @default 3600 */
+  failureRetentionSeconds?: number;
+  /** Dead letters handed to the consumer at once. @default 10 */
+  consumerBatchSize?: number;
+}
+
+export class ChatWorker extends pulumi.ComponentResource {
+  readonly worker: GatewayFunction;
+  readonly failureQueue: aws.sqs.Queue;
+  readonly invokeConfig: aws.lambda.FunctionEventInvokeConfig;
+  readonly deadLetterConsumer: GatewayFunction;
+
+  constructor(name: string, args: ChatWorkerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("ai-gateway:index:ChatWorker", name, {}, opts);
+    const { config, stack } = args;
+    const { failureRetentionSeconds, consumerBatchSize } = { failureRetentionSeconds: 3600, consumerBatchSize: 10, ...args };
+    const consumerTimeoutSeconds = 30;
+
+    this.worker = new GatewayFunction(
+      `${name}-chat`,
+      {
+        entry: args.entries?.worker ?? "functions/chatWorker.ts",
+        description: "Answers chat messages published on Inbound-Messages",
+        config,
+        stack,
+        serviceName: "chat-worker",
+        timeoutSeconds: config.worker.timeoutSeconds,
+        memoryMb: config.worker.memoryMb,
+        reservedConcurrency: config.worker.reservedConcurrency,
+        environment: {
+          [ENV.eventsHttpEndpoint]: args.eventsHttpEndpoint,
+          [ENV.idempotencyTable]: args.idempotencyTable.name,
+        },
+        statements: pulumi.output(args.bedrockArns).apply((arns) => [
+          invokeModelsStatement(arns),
+          publishEventsStatement(args.outboundNamespaceArn),
+          tableItemsStatement([args.idempotencyTable.arn], IDEMPOTENCY_ACTIONS),
+        ]),
+      },
+      { parent: this },
+    );
+
+    // Holds the original event (prompt and token included): encrypted, and gone within the hour.
+    this.failureQueue = new aws.sqs.Queue(
+      `${name}-failures`,
+      {
+        sqsManagedSseEnabled: true,
+        messageRetentionSeconds: failureRetentionSeconds,
+        // Lambda's advice for SQS sources: at least six times the consumer's timeout.
+        visibilityTimeoutSeconds: consumerTimeoutSeconds * 6,
+      },
+      { parent: this },
+    );
+
+    // Lambda checks the destination permission when the invoke config is created.
+    const sendFailures = new aws.iam.RolePolicy(
+      `${name}-send-failures`,
+      { role: this.worker.role.id, policy: policyDocument([sendMessageStatement(this.failureQueue.arn)]) },
+      { parent: this },
+    );
+
+    this.invokeConfig = new aws.lambda.FunctionEventInvokeConfig(
+      `${name}-async`,
+      {
+        functionName: this.worker.function.name,
+        maximumRetryAttempts: 0,
+        maximumEventAgeInSeconds: config.worker.maximumEventAgeSeconds,
+        destinationConfig: { onFailure: { destination: this.failureQueue.arn } },
+      },
+      { parent: this, dependsOn: [sendFailures] },
+    );
+
+    this.deadLetterConsumer = new GatewayFunction(
+      `${name}-dead-letters`,
+      {
+        entry: args.entries?.deadLetterConsumer ?? "functions/dlqConsumer.ts",
+        description: "Tells users about chat requests that failed before an answer",
+        config,
+        stack,
+        serviceName: "dead-letter-notifier",
+        timeoutSeconds: consumerTimeoutSeconds,
+        environment: { [ENV.eventsHttpEndpoint]: args.eventsHttpEndpoint },
+        statements: [consumeQueueStatement(this.failureQueue.arn), publishEventsStatement(args.outboundNamespaceArn)],
+      },
+      { parent: this },
+    );
+
+    new aws.lambda.EventSourceMapping(
+      `${name}-dead-letters-source`,
+      {
+        eventSourceArn: this.failureQueue.arn,
+        functionName: this.deadLetterConsumer.function.arn,
+        batchSize: consumerBatchSize,
+        // A record that could not be delivered goes back alone, not with its whole batch.
+        functionResponseTypes: ["ReportBatchItemFailures"],
+      },
+      // Creating the mapping fails unless the role can already read the queue.
+      { parent: this, dependsOn: [this.deadLetterConsumer.policy] },
+    );
+
+    this.registerOutputs({ workerArn: this.worker.function.arn, failureQueueUrl: this.failureQueue.url });
+  }
+}

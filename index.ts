@@ -1,0 +1,43 @@
+/**
+ * The gateway's Pulumi program: validate the stack's config before anything exists, then build
+ * one AiGateway under an AWS provider that tags everything with the project and stack.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigError, gatewayConfigFromPulumi, parseGatewayConfig } from "./functions/lib/config/parse.js";
+import { AiGateway } from "./components/aiGateway.js";
+
+const project = pulumi.getProject();
+const stack = pulumi.getStack();
+
+function readStackConfig() {
+  const all = pulumi.runtime.allConfig();
+  const region = all["aws:region"];
+  if (!region) throw new ConfigError(["aws:region: required (pulumi config set aws:region us-east-1)"]);
+  return { region, config: parseGatewayConfig(gatewayConfigFromPulumi(all), { region }) };
+}
+
+let stackConfig: ReturnType<typeof readStackConfig>;
+try {
+  stackConfig = readStackConfig();
+} catch (err) {
+  // A RunError ends the preview with just the message: every bad key path, no stack trace.
+  if (err instanceof ConfigError) throw new pulumi.RunError(err.message);
+  throw err;
+}
+const { region, config } = stackConfig;
+
+const provider = new aws.Provider("aws", {
+  region,
+  defaultTags: { tags: { "ai-gateway:project": project, "ai-gateway:stack": stack } },
+});
+
+const gateway = new AiGateway("gateway", { config, region, stack }, { providers: { aws: provider } });
+
+export { region };
+export const eventsHttpEndpoint = gateway.events.httpEndpoint;
+export const eventsRealtimeEndpoint = gateway.events.realtimeEndpoint;
+export const userPoolId = gateway.identity.userPool.id;
+export const userPoolClientId = gateway.identity.client.id;
+export const inboundNamespace = gateway.inboundNamespace;
+export const outboundNamespace = gateway.outboundNamespace;
