@@ -9,5 +9,7 @@ export default defineConfig({
     // Test files start their own servers on free loopback ports; two cores, so two at a time.
     maxWorkers: 2,
     pool: "forks",
+    // Handlers log JSON and EMF to stdout; show it only for failing tests.
+    silent: "passed-only",
   },
 });

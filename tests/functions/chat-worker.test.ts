@@ -1,0 +1,212 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { OutboundEvent } from "../../functions/lib/protocol/outbound.js";
+import { fakeAnswer } from "../../local/bedrock/index.js";
+import { devLikeConfig, MODEL_NOVA_LITE, MODEL_NOVA_PRO, MODEL_SONNET } from "../support/config-fixtures.js";
+import { inboundPublish, lambdaContext, startWorkerHarness, type WorkerHarness } from "../support/worker-harness.js";
+
+let harness: WorkerHarness;
+let handler: (event: unknown, context: unknown) => Promise<unknown>;
+
+beforeAll(async () => {
+  harness = await startWorkerHarness({ ...devLikeConfig(), systemPrompt: "You are the test assistant.", relay: { flushIntervalMs: 20 } });
+  ({ handler } = (await import("../../functions/chatWorker.js")) as never);
+});
+afterAll(() => harness?.close());
+beforeEach(() => harness.bedrock.reset());
+
+const newUser = () => randomUUID();
+const chat = (message: string, extra: Record<string, unknown> = {}) => ({
+  action: "chat",
+  requestId: randomUUID(),
+  conversationId: randomUUID(),
+  message,
+  ...extra,
+});
+const invoke = (event: unknown) => handler(event, lambdaContext());
+const forRequest = (events: OutboundEvent[], requestId: string) => events.filter((e) => e.requestId === requestId);
+
+describe("chat worker", () => {
+  it("streams an answer as start, deltas and done, numbered from 0", async () => {
+    const user = newUser();
+    const request = chat("What is the capital of France?", { maxTokens: 50_000 });
+    await invoke(inboundPublish(user, [request]));
+
+    const events = harness.outbound(user);
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i));
+    expect(events[0]).toEqual({ type: "start", requestId: request.requestId, seq: 0, conversationId: request.conversationId, modelId: MODEL_NOVA_LITE, cached: false });
+    const deltas = events.filter((e) => e.type === "delta");
+    expect(deltas.length).toBeGreaterThan(0);
+    const text = deltas.map((e) => (e.type === "delta" ? e.text : "")).join("");
+    expect(text).toBe(fakeAnswer(MODEL_NOVA_LITE, "What is the capital of France?", 24));
+    const done = events.at(-1)!;
+    expect(done).toMatchObject({ type: "done", requestId: request.requestId, conversationId: request.conversationId, stopReason: "end_turn", cached: false });
+    if (done.type !== "done") throw new Error("expected done");
+    expect(done.usage.outputTokens).toBe(24);
+    expect(done.usage.inputTokens).toBeGreaterThan(0);
+    expect(done.latencyMs.total).toBeGreaterThanOrEqual(done.latencyMs.firstToken ?? 0);
+
+    // What reached the model: the stack's system prompt, and maxTokens clamped to the tier.
+    const sent = harness.bedrock.requests.at(-1)!;
+    expect(sent.modelId).toBe(MODEL_NOVA_LITE);
+    expect(sent.body?.system).toEqual([{ text: "You are the test assistant." }]);
+    expect(sent.body?.inferenceConfig?.maxTokens).toBe(2000);
+  });
+
+  it("answers with the caller's allowed models and the default", async () => {
+    const user = newUser();
+    const requestId = randomUUID();
+    await invoke(inboundPublish(user, [{ action: "models", requestId }]));
+    const [event] = harness.outbound(user);
+    expect(event).toMatchObject({ type: "models", requestId, seq: 0, defaultModelId: MODEL_NOVA_LITE });
+    if (event?.type !== "models") throw new Error("expected models");
+    expect(event.models.map((m) => m.id)).toEqual([MODEL_NOVA_LITE, MODEL_NOVA_PRO]);
+  });
+
+  it("lets a user in a higher tier group use the tier's models", async () => {
+    const user = newUser();
+    const request = chat("Hello", { modelId: MODEL_SONNET });
+    await invoke(inboundPublish(user, [request], { groups: ["pro"] }));
+    expect(harness.outbound(user).map((e) => e.type).at(-1)).toBe("done");
+    expect(harness.bedrock.requests.at(-1)!.modelId).toBe(MODEL_SONNET);
+  });
+
+  it("refuses a model outside the caller's tier with one error and no model call", async () => {
+    const user = newUser();
+    const request = chat("Hello", { modelId: MODEL_SONNET });
+    await invoke(inboundPublish(user, [request]));
+    const events = harness.outbound(user);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ type: "error", code: "model_not_allowed", requestId: request.requestId, seq: 0, conversationId: request.conversationId });
+    expect(harness.bedrock.requests).toHaveLength(0);
+  });
+
+  it.each([
+    ["a payload that is not an object", "just text", undefined],
+    ["a chat without a message", { action: "chat", requestId: randomUUID(), conversationId: randomUUID() }, "message"],
+    ["a request id that is not a UUID", { action: "chat", requestId: "abc", conversationId: randomUUID(), message: "hi" }, "requestId"],
+    ["an unknown field", { ...chat("hi"), sneaky: true }, "sneaky"],
+    ["an unknown action", { action: "explode", requestId: randomUUID() }, "action"],
+    ["a message longer than maxInputChars", chat("x".repeat(8001)), "message"],
+    ["a temperature out of range", chat("hi", { temperature: 3 }), "temperature"],
+  ])("answers %s with one invalid_request error naming the field", async (_what, payload, field) => {
+    const user = newUser();
+    await invoke(inboundPublish(user, [payload]));
+    const events = harness.outbound(user);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ type: "error", code: "invalid_request", seq: 0 });
+    if (field) expect(JSON.stringify(events[0])).toContain(field);
+    expect(JSON.stringify(events[0])).not.toMatch(/at .*\.ts:\d+|ZodError/);
+    expect(harness.bedrock.requests).toHaveLength(0);
+  });
+
+  it("answers a publish to another user's inbound channel with unauthorized on the publisher's own channel", async () => {
+    const user = newUser();
+    const victim = newUser();
+    const request = chat("Hello");
+    await invoke(inboundPublish(user, [request], { channelSub: victim }));
+    expect(harness.outbound(victim)).toEqual([]);
+    expect(harness.outbound(user)).toEqual([
+      expect.objectContaining({ type: "error", code: "unauthorized", requestId: request.requestId, seq: 0 }),
+    ]);
+    expect(harness.bedrock.requests).toHaveLength(0);
+  });
+
+  it("answers every event of a batch, each under its own request id", async () => {
+    const user = newUser();
+    const requests = [chat("one"), chat("two"), { action: "models", requestId: randomUUID() }, chat("three", { modelId: MODEL_SONNET })];
+    await invoke(inboundPublish(user, requests));
+    const events = harness.outbound(user);
+    for (const request of requests.slice(0, 2)) {
+      const own = forRequest(events, request.requestId);
+      expect(own.map((e) => e.seq)).toEqual(own.map((_, i) => i));
+      expect(own[0]!.type).toBe("start");
+      expect(own.at(-1)!.type).toBe("done");
+    }
+    expect(forRequest(events, requests[2]!.requestId).map((e) => e.type)).toEqual(["models"]);
+    expect(forRequest(events, requests[3]!.requestId).map((e) => e.type)).toEqual(["error"]);
+    expect(harness.bedrock.requests).toHaveLength(2);
+  });
+
+  it("answers a duplicate delivery once, also when both copies arrive together", async () => {
+    const user = newUser();
+    const request = chat("Tell me once");
+    const event = inboundPublish(user, [request]);
+    await Promise.all([invoke(event), invoke(event)]);
+    await invoke(event);
+    const events = harness.outbound(user);
+    expect(events.filter((e) => e.type === "start")).toHaveLength(1);
+    expect(events.filter((e) => e.type === "done")).toHaveLength(1);
+    expect(events.filter((e) => e.type === "error")).toHaveLength(0);
+    expect(harness.bedrock.requests).toHaveLength(1);
+  });
+
+  it("reports throttling before the stream as model_throttled, and lets the same request id retry", async () => {
+    const user = newUser();
+    const request = chat("Busy?");
+    harness.bedrock.configure({ fault: "throttle" });
+    await invoke(inboundPublish(user, [request]));
+    const first = harness.outbound(user);
+    expect(first.map((e) => e.type)).toEqual(["start", "error"]);
+    expect(first[1]).toMatchObject({ code: "model_throttled", retryAfterSeconds: expect.any(Number) });
+    expect(JSON.stringify(first[1])).not.toContain("ThrottlingException");
+
+    harness.bedrock.configure({ fault: null });
+    await invoke(inboundPublish(user, [request]));
+    const all = harness.outbound(user);
+    expect(all.slice(2).map((e) => e.type).at(-1)).toBe("done");
+  });
+
+  it("ends an answer that fails mid-stream with exactly one model_error after the deltas", async () => {
+    const user = newUser();
+    const request = chat("Break halfway [[fake:tokens=40,fault=midstream,after=10]]");
+    await invoke(inboundPublish(user, [request]));
+    const events = harness.outbound(user);
+    expect(events[0]!.type).toBe("start");
+    expect(events.filter((e) => e.type === "delta").length).toBeGreaterThan(0);
+    expect(events.filter((e) => e.type === "error")).toHaveLength(1);
+    expect(events.at(-1)).toMatchObject({ type: "error", code: "model_error", conversationId: request.conversationId });
+    expect(events.some((e) => e.type === "done")).toBe(false);
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i));
+  });
+
+  it("reports a model that is unavailable as model_unavailable", async () => {
+    const user = newUser();
+    await invoke(inboundPublish(user, [chat("hello [[fake:fault=unavailable]]")]));
+    expect(harness.outbound(user).at(-1)).toMatchObject({ type: "error", code: "model_unavailable" });
+  });
+
+  it("answers actions that later capabilities provide with a clear invalid_request", async () => {
+    const user = newUser();
+    await invoke(inboundPublish(user, [{ action: "usage", requestId: randomUUID() }]));
+    expect(harness.outbound(user)).toEqual([expect.objectContaining({ type: "error", code: "invalid_request", details: { action: "usage" } })]);
+  });
+
+  it("logs without the prompt, the answer or the token, and emits token and latency metrics as EMF", async () => {
+    const user = newUser();
+    const secretPrompt = "my secret prompt about zanzibar";
+    const lines: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      lines.push(String(chunk));
+      return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
+    }) as typeof process.stdout.write;
+    const previous = process.env.POWERTOOLS_LOG_LEVEL;
+    try {
+      await invoke(inboundPublish(user, [chat(secretPrompt)]));
+    } finally {
+      process.stdout.write = write;
+      process.env.POWERTOOLS_LOG_LEVEL = previous;
+    }
+    const logged = lines.join("");
+    const answer = fakeAnswer(MODEL_NOVA_LITE, secretPrompt, 24);
+    expect(logged).not.toContain("zanzibar");
+    expect(logged).not.toContain(answer.split(" ").slice(0, 4).join(" "));
+    expect(logged).not.toContain("secret-token");
+
+    const emf = lines.flatMap((l) => l.split("\n")).filter((l) => l.includes('"_aws"')).map((l) => JSON.parse(l));
+    const metricNames = emf.filter((m) => m.ModelId === MODEL_NOVA_LITE).flatMap((m) => m._aws.CloudWatchMetrics[0].Metrics.map((x: { Name: string }) => x.Name));
+    expect(metricNames).toEqual(expect.arrayContaining(["InputTokens", "OutputTokens", "FirstTokenLatency", "ResponseLatency"]));
+    expect(emf.every((m) => m._aws.CloudWatchMetrics[0].Namespace === "AiGateway")).toBe(true);
+  });
+});

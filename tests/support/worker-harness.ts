@@ -1,0 +1,125 @@
+/**
+ * The chat worker's real surroundings for tests: DynamoDB Local (shared, per-file table), the
+ * Bedrock-compatible server, and the Events server's `/event` endpoint verifying SigV4. The
+ * handler modules are imported only after their environment is set, as Lambda would.
+ */
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { inject } from "vitest";
+import { parseGatewayConfig } from "../../functions/lib/config/parse.js";
+import type { GatewayConfigInput } from "../../functions/lib/config/schema.js";
+import { ENV } from "../../functions/lib/env.js";
+import type { OutboundEvent } from "../../functions/lib/protocol/outbound.js";
+import { IDEMPOTENCY_TABLE } from "../../functions/lib/tables.js";
+import { startBedrockServer, type BedrockServer } from "../../local/bedrock/index.js";
+import { createTable, LOCAL_CREDENTIALS } from "../../local/dynamodb.js";
+import { startEventsServer, type EventsServer } from "../../local/events/server.js";
+import { gatewayNamespaces } from "../../local/events/namespaces.js";
+import { DynamoDBClient as Client } from "@aws-sdk/client-dynamodb";
+
+export const REGION = "us-east-1";
+
+export interface WorkerHarness {
+  bedrock: BedrockServer;
+  events: EventsServer;
+  dynamodb: DynamoDBClient;
+  idempotencyTable: string;
+  configPath: string;
+  /** Outbound events published to a user's channel, in publish order. */
+  outbound(sub: string): OutboundEvent[];
+  close(): Promise<void>;
+}
+
+export async function startWorkerHarness(configInput: GatewayConfigInput): Promise<WorkerHarness> {
+  const dynamodb = new Client({ endpoint: inject("dynamodbEndpoint"), region: REGION, credentials: LOCAL_CREDENTIALS });
+  const idempotencyTable = `idempotency-${randomUUID()}`;
+  await createTable(dynamodb, IDEMPOTENCY_TABLE, idempotencyTable);
+  const bedrock = await startBedrockServer();
+  const events = await startEventsServer({
+    region: REGION,
+    namespaces: gatewayNamespaces(),
+    auth: { verifyCognitoToken: async () => null, iamCredentials: LOCAL_CREDENTIALS },
+  });
+  const dir = mkdtempSync(join(tmpdir(), "gateway-config-"));
+  const configPath = join(dir, "gateway-config.json");
+  writeFileSync(configPath, JSON.stringify(parseGatewayConfig(configInput, { region: REGION })));
+
+  Object.assign(process.env, {
+    AWS_REGION: REGION,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    [ENV.configPath]: configPath,
+    [ENV.eventsHttpEndpoint]: events.httpEndpoint,
+    [ENV.idempotencyTable]: idempotencyTable,
+    [ENV.dynamodbEndpoint]: inject("dynamodbEndpoint"),
+    [ENV.bedrockEndpoint]: bedrock.url,
+    POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? "WARN",
+  });
+
+  return {
+    bedrock,
+    events,
+    dynamodb,
+    idempotencyTable,
+    configPath,
+    outbound: (sub) =>
+      events.published
+        .filter((r) => r.channel === `/Outbound-Messages/${sub}`)
+        .flatMap((r) => r.events.map((e) => (typeof e.payload === "string" ? JSON.parse(e.payload) : e.payload) as OutboundEvent)),
+    async close() {
+      await Promise.all([bedrock.close(), events.close()]);
+      dynamodb.destroy();
+    },
+  };
+}
+
+/** A Lambda context good enough for middy and Powertools. */
+export function lambdaContext(functionName = "chat-worker") {
+  const deadline = Date.now() + 300_000;
+  return {
+    functionName,
+    functionVersion: "$LATEST",
+    invokedFunctionArn: `arn:aws:lambda:${REGION}:123456789012:function:${functionName}`,
+    memoryLimitInMB: "512",
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: "local",
+    callbackWaitsForEmptyEventLoop: false,
+    getRemainingTimeInMillis: () => deadline - Date.now(),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+/** An inbound publish as AppSync Events hands it to the worker (DIRECT, EVENT invoke). */
+export function inboundPublish(
+  sub: string,
+  payloads: unknown[],
+  options: { channelSub?: string; groups?: string[] | null } = {},
+) {
+  const channelSub = options.channelSub ?? sub;
+  return {
+    identity: {
+      sub,
+      issuer: `http://localhost:9229/local_pool`,
+      username: sub,
+      claims: { sub, client_id: "client", token_use: "access", "cognito:groups": options.groups ?? undefined },
+      sourceIp: ["127.0.0.1"],
+      defaultAuthStrategy: "ALLOW",
+      groups: options.groups ?? null,
+    },
+    info: {
+      channel: { path: `/Inbound-Messages/${channelSub}`, segments: ["Inbound-Messages", channelSub] },
+      channelNamespace: { name: "Inbound-Messages" },
+      operation: "PUBLISH" as const,
+    },
+    request: { headers: { authorization: "eyJhbGciOi.secret-token.sig" }, domainName: null },
+    events: payloads.map((payload) => ({ id: randomUUID(), payload })),
+    stash: {},
+    outErrors: [],
+  };
+}
