@@ -70,8 +70,10 @@ export async function* converseStream(
       }),
       { abortSignal: abort.signal },
     );
+    let stopped = false;
     for await (const event of response.stream ?? []) {
       armIdleTimer();
+      if (event.messageStop) stopped = true;
       if (event.contentBlockDelta?.delta?.text) yield { kind: "text", text: event.contentBlockDelta.delta.text };
       else if (event.messageStop) yield { kind: "stop", stopReason: event.messageStop.stopReason ?? "end_turn" };
       else if (event.metadata?.usage) {
@@ -81,6 +83,10 @@ export async function* converseStream(
         };
       }
     }
+    // An aborted response body can end the iteration quietly: an answer is whole only when
+    // the model said it stopped.
+    if (abort.signal.aborted) throw abort.signal.reason;
+    if (!stopped) throw bedrockFailure({ name: "ModelStreamErrorException" });
   } catch (err) {
     if (abort.signal.aborted && abort.signal.reason instanceof IdleTimeout) {
       throw bedrockFailure({ name: "ModelTimeoutException" });
