@@ -1,0 +1,111 @@
+/**
+ * IAM: least privilege on the gateway's roles. Deny statements are never a risk and are
+ * skipped (the S3 TLS-only policy is a `Deny s3:*` on purpose).
+ */
+import type { ResourceValidationPolicy } from "@pulumi/policy";
+import { unjustifiedBedrockArn } from "../support/bedrock-arns";
+import { actionMatches, isWholeServiceWildcard, policyDocumentsOf, serviceOf } from "../support/iam-documents";
+import { withRemedy } from "../support/values";
+
+/** Services that hold user data or spend money per call: their actions need named resources. */
+export const SCOPED_SERVICES = ["bedrock", "appsync", "dynamodb", "firehose", "s3", "sqs"];
+
+/** The Bedrock actions that run a model. */
+const INVOKE_ACTIONS = ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"];
+
+export const iamNoWildcardActions: ResourceValidationPolicy = {
+  name: "iam-no-wildcard-actions",
+  description: "IAM and resource policies never allow `*` or a whole service (`service:*`), nor use Allow with NotAction.",
+  enforcementLevel: "mandatory",
+  severity: "critical",
+  remediationSteps: "List the exact actions the function calls, e.g. `dynamodb:UpdateItem` instead of `dynamodb:*`.",
+  validateResource: (args, reportViolation) => {
+    for (const doc of policyDocumentsOf(args.type, args.props)) {
+      for (const s of doc.statements.filter((st) => st.effect === "Allow")) {
+        for (const action of s.actions.filter(isWholeServiceWildcard)) {
+          reportViolation(withRemedy(`${doc.field} allows the wildcard action "${action}"`, "list the exact actions the code calls"));
+        }
+        if (s.notActions.length) {
+          reportViolation(withRemedy(`${doc.field} allows everything except ${s.notActions.join(", ")} (Allow with NotAction)`, "replace NotAction with an explicit Action list"));
+        }
+      }
+    }
+  },
+};
+
+export const iamNoWildcardResources: ResourceValidationPolicy = {
+  name: "iam-no-wildcard-resources",
+  description: `Allow statements with ${SCOPED_SERVICES.join(", ")} actions name their resources: no \`*\`, no \`arn:...:*\`, no NotResource.`,
+  enforcementLevel: "mandatory",
+  severity: "high",
+  remediationSteps: "Use the ARNs of the stack's own tables, queues, buckets, namespaces and models (outputs of those resources).",
+  validateResource: (args, reportViolation) => {
+    for (const doc of policyDocumentsOf(args.type, args.props)) {
+      for (const s of doc.statements.filter((st) => st.effect === "Allow")) {
+        const services = [...new Set(s.actions.map(serviceOf))].filter((svc) => svc === "*" || SCOPED_SERVICES.includes(svc));
+        if (!services.length) continue;
+        const unscoped = s.resources.filter(isUnscopedResource);
+        const what = services.join(", ");
+        for (const r of unscoped) {
+          reportViolation(withRemedy(`${doc.field} grants ${what} actions on every resource ("${r}")`, "name the stack's own resource ARNs"));
+        }
+        if (s.notResources.length) {
+          reportViolation(withRemedy(`${doc.field} grants ${what} actions on everything except ${s.notResources.join(", ")} (NotResource)`, "name the resources with Resource"));
+        }
+      }
+    }
+  },
+};
+
+/**
+ * `*`, or an ARN naming every resource of its service or type: `arn:aws:sqs:r:a:*`,
+ * `...:table/*`, `arn:aws:s3:::*`. A bucket's own `my-bucket/*` is scoped.
+ */
+export function isUnscopedResource(resource: string): boolean {
+  if (resource === "*") return true;
+  const match = /^arn:[^:]*:([^:]*):[^:]*:[^:]*:(.*)$/.exec(resource);
+  if (!match) return false;
+  const [, service, part] = match;
+  if (part === "*") return true;
+  return service === "s3" ? part === "*/*" : /^[a-z-]+\/\*$/.test(part!);
+}
+
+export interface BedrockAllowlistConfig {
+  allowedModelIds: string[];
+}
+
+export const iamBedrockInvokeAllowlist: ResourceValidationPolicy = {
+  name: "iam-bedrock-invoke-allowlist",
+  description: "bedrock:InvokeModel* is allowed only on the allowlisted models' foundation-model and inference-profile ARNs.",
+  enforcementLevel: "mandatory",
+  severity: "critical",
+  remediationSteps: "Grant invoke on the ARNs derived from `ai-gateway:models` (components/lib/bedrockArns.ts), and list the same ids in this policy's `allowedModelIds`.",
+  configSchema: {
+    properties: {
+      allowedModelIds: {
+        type: "array",
+        items: { type: "string" },
+        description: "Bedrock model and inference-profile ids the organisation approves for this stack.",
+      },
+    },
+    required: ["allowedModelIds"],
+  },
+  validateResource: (args, reportViolation) => {
+    const { allowedModelIds } = args.getConfig<BedrockAllowlistConfig>();
+    const region = args.props.region ?? args.provider?.props?.region;
+    for (const doc of policyDocumentsOf(args.type, args.props)) {
+      for (const s of doc.statements.filter((st) => st.effect === "Allow")) {
+        const invokes = s.actions.some((a) => INVOKE_ACTIONS.some((invoke) => actionMatches(a, invoke)));
+        if (!invokes) continue;
+        for (const arn of s.resources) {
+          const problem = unjustifiedBedrockArn(arn, allowedModelIds, typeof region === "string" ? region : undefined);
+          if (problem) {
+            reportViolation(withRemedy(`${doc.field} allows invoking ${problem} ("${arn}")`, "invoke only the allowlisted models' ARNs; add a model to `ai-gateway:models` and to allowedModelIds together"));
+          }
+        }
+      }
+    }
+  },
+};
+
+export const iamPolicies = [iamNoWildcardActions, iamNoWildcardResources, iamBedrockInvokeAllowlist];
