@@ -1,0 +1,32 @@
+/**
+ * `npm run bench`: measured figures, printed as tables, each beside its baseline from the
+ * same run. Goals are printed as met or missed; nothing here is a test.
+ */
+import { benchRelay } from "./relay.js";
+
+const fmt = (n: number, digits = 1) => n.toFixed(digits);
+
+async function main() {
+  const r = await benchRelay();
+  console.log(`\nRelay: ${r.tokens} single-token deltas streamed in ${fmt(r.streamSeconds)} s (~${fmt(r.tokens / r.streamSeconds, 0)} tokens/s), flushIntervalMs ${r.flushIntervalMs}\n`);
+  const rows: [string, string, string, string][] = [
+    ["", "ResponseRelay", "one publish per delta", "ratio"],
+    ["publish requests", String(r.relay.requests), String(r.perDelta.requests), `${fmt(r.perDelta.requests / r.relay.requests)}x fewer`],
+    ["published events", String(r.relay.events), String(r.perDelta.events), `${fmt(r.perDelta.events / r.relay.events)}x fewer`],
+    ["added delay until sent, p50 (ms)", fmt(r.relay.sentP50), fmt(r.perDelta.sentP50), ""],
+    ["added delay until sent, p99 (ms)", fmt(r.relay.sentP99), fmt(r.perDelta.sentP99), ""],
+    ["delay until acknowledged, p50 (ms)", fmt(r.relay.ackedP50), fmt(r.perDelta.ackedP50), ""],
+    ["delay until acknowledged, p99 (ms)", fmt(r.relay.ackedP99), fmt(r.perDelta.ackedP99), ""],
+  ];
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
+  for (const row of rows) console.log(row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  "));
+  const fewer = r.perDelta.requests / r.relay.requests;
+  const delayBudget = r.flushIntervalMs + 10;
+  console.log(`\nGoal: >= 10x fewer publish requests: ${fewer >= 10 ? "met" : "MISSED"} (${fmt(fewer)}x)`);
+  console.log(`Goal: p99 added delay <= flush interval + 10 ms (${delayBudget} ms): ${r.relay.sentP99 <= delayBudget ? "met" : "MISSED"} (${fmt(r.relay.sentP99)} ms until sent; ${fmt(r.relay.ackedP99)} ms until acknowledged)\n`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
