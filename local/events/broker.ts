@@ -89,7 +89,7 @@ export class EventsBroker {
     const namespace = this.namespaces.get(channel.namespace)!;
     requireAuthMode(caller, namespace.publishAuthModes);
     const payloads = parsePublishedEvents(eventsInput);
-    const events = payloads.map((payload) => ({ id: randomUUID(), payload }));
+    const events: { id: string; payload: unknown }[] = payloads.map((payload) => ({ id: randomUUID(), payload }));
 
     const outcome: PublishOutcome = { successful: [], failed: [] };
     let broadcast = events;

@@ -77,7 +77,7 @@ export async function handleHttpRequest(req: IncomingMessage, res: ServerRespons
     return void res.end();
   }
   if (req.method !== "POST") {
-    return sendError(res, badRequest("Only POST is supported on /event."));
+    return sendError(res, new EventsApiError("BadRequestException", "Only POST is supported on /event.", 405));
   }
   try {
     const body = await readBody(req);

@@ -49,6 +49,20 @@ describe("WebSocket connection", () => {
     expect(await client.nextOfType("ka")).toEqual({ type: "ka" });
   });
 
+  it("keeps sending ka at the configured interval", async () => {
+    const fast = await startEventsFixture({ keepAliveIntervalMs: 10 });
+    try {
+      const token = fast.issuer.accessToken({ sub: ALICE });
+      const client = await RawEventsClient.connect(fast.server.realtimeEndpoint, cognitoHeaders(fast.server.httpEndpoint, token));
+      await client.init();
+      // One ka follows the ack at once; the next three can only come from the interval timer.
+      for (let i = 0; i < 4; i++) expect(await client.nextOfType("ka")).toEqual({ type: "ka" });
+      await client.close();
+    } finally {
+      await fast.close();
+    }
+  });
+
   it("accepts a connection authorized with IAM headers signed over an empty JSON body", async () => {
     const client = await RawEventsClient.connect(f.server.realtimeEndpoint, await iamHeaders(f.server.httpEndpoint, "{}", IAM, REGION));
     clients.push(client);
