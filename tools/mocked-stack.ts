@@ -32,6 +32,8 @@ export interface MockedResource {
   parent?: string;
   /** Provider reference (`<provider urn>::<provider id>`) for custom resources. */
   provider?: string;
+  /** URNs of the resources it depends on, through `dependsOn` or through its inputs. */
+  dependencies?: string[];
 }
 
 export interface MockedStack {
@@ -43,7 +45,8 @@ export interface RunMockedStackOptions {
   stack: "dev" | "prod";
   /**
    * Config values replacing the file's, by key (`ai-gateway:waf`, or just `waf` for the
-   * project's namespace). Objects are JSON-encoded as Pulumi does; `undefined` removes a key.
+   * project's namespace). Objects are JSON-encoded as Pulumi does; `undefined` or `null` removes
+   * a key.
    */
   configOverrides?: Record<string, unknown>;
   /** Another stack file to load instead of Pulumi.<stack>.yaml. */
@@ -111,7 +114,7 @@ export function stackConfig(fileText: string, overrides: Record<string, unknown>
   const entries = new Map<string, unknown>(Object.entries(parsed.config ?? {}));
   for (const [key, value] of Object.entries(overrides)) {
     const fullKey = key.includes(":") ? key : `${PROJECT_NAME}:${key}`;
-    if (value === undefined) entries.delete(fullKey);
+    if (value === undefined || value === null) entries.delete(fullKey);
     else entries.set(fullKey, value);
   }
   const config: Record<string, string> = {};
@@ -142,22 +145,28 @@ interface RegisterRequest {
   getType(): string;
   getName(): string;
   getParent(): string;
+  getDependenciesList(): string[];
 }
 type Callback = (err: unknown, response?: { getUrn(): string }) => void;
 
 /**
- * Pulumi's mock hook sees neither a resource's parent nor its URN. The monitor's
+ * Pulumi's mock hook sees neither a resource's parent, its dependencies nor its URN. The monitor's
  * registerResource does, and it calls the mock synchronously, so a thin wrapper hands both over.
  */
 class RegistrationRecorder {
   readonly resources: MockedResource[] = [];
-  private pending?: { type: string; name: string; parent?: string; record?: MockedResource };
+  private pending?: { type: string; name: string; parent?: string; dependencies: string[]; record?: MockedResource };
 
   attach(monitor: unknown) {
     const target = monitor as { registerResource(req: RegisterRequest, cb: Callback): unknown };
     const original = target.registerResource.bind(target);
     target.registerResource = (req, callback) => {
-      const meta: NonNullable<RegistrationRecorder["pending"]> = { type: req.getType(), name: req.getName(), parent: req.getParent() || undefined };
+      const meta: NonNullable<RegistrationRecorder["pending"]> = {
+        type: req.getType(),
+        name: req.getName(),
+        parent: req.getParent() || undefined,
+        dependencies: req.getDependenciesList(),
+      };
       this.pending = meta;
       try {
         return original(req, (err, response) => {
@@ -180,6 +189,7 @@ class RegistrationRecorder {
       state: answer.state,
       ...(meta?.parent ? { parent: meta.parent } : {}),
       ...(args.provider ? { provider: args.provider } : {}),
+      ...(meta?.dependencies.length ? { dependencies: meta.dependencies } : {}),
     };
     if (meta) meta.record = record;
     this.resources.push(record);
