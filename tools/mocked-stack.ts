@@ -102,7 +102,7 @@ export async function runMockedStack(options: RunMockedStackOptions): Promise<Mo
 }
 
 function resolveOutput(value: unknown): Promise<unknown> {
-  return new Promise((resolvePromise) => pulumi.output(value).apply((v) => resolvePromise(v)));
+  return new Promise((resolvePromise) => (pulumi.output(value) as pulumi.Output<unknown>).apply((v) => resolvePromise(v)));
 }
 
 /**

@@ -9,7 +9,7 @@ import { gatewayConfigFromPulumi, parseGatewayConfig } from "../../functions/lib
 import { NAMESPACES, OUTBOUND_NAMESPACE } from "../../functions/lib/protocol/channels.js";
 import { TABLES } from "../../functions/lib/tables.js";
 import { MOCK_ACCOUNT_ID } from "../../tools/awsMocks.js";
-import { runMockedStack, stackConfig, type MockedStack } from "../../tools/mocked-stack.js";
+import { runMockedStack, stackConfig, type MockedResource, type MockedStack } from "../../tools/mocked-stack.js";
 import { actionsOf, archiveFile, grantedStatements, one, ofType, resourcesOf, roleOf, roleStatements, statementsOf, T } from "./stackQueries.js";
 
 const devConfig = parseGatewayConfig(
@@ -142,7 +142,7 @@ describe("dev stack: functions", () => {
   it("gives the worker and the consumer the events endpoint, the worker its table, and every function the stack and Powertools settings", () => {
     const endpoint = stack.outputs.eventsHttpEndpoint;
     const table = one(resources(), T.table, "idempotency");
-    const env = (fn: { inputs: { environment: { variables: Record<string, string> } } }) => fn.inputs.environment.variables;
+    const env = (fn: MockedResource) => fn.inputs.environment.variables as Record<string, string>;
     expect(env(worker())).toMatchObject({ EVENTS_HTTP_ENDPOINT: endpoint, IDEMPOTENCY_TABLE: table.state.name });
     expect(env(consumer())).toMatchObject({ EVENTS_HTTP_ENDPOINT: endpoint });
     for (const fn of [worker(), consumer(), authorizer()]) {
