@@ -9,7 +9,12 @@ let harness: WorkerHarness;
 let handler: (event: unknown, context: unknown) => Promise<unknown>;
 
 beforeAll(async () => {
-  harness = await startWorkerHarness({ ...devLikeConfig(), systemPrompt: "You are the test assistant.", relay: { flushIntervalMs: 20 } });
+  harness = await startWorkerHarness({
+    ...devLikeConfig(),
+    systemPrompt: "You are the test assistant.",
+    relay: { flushIntervalMs: 20 },
+    fallbackModels: [MODEL_NOVA_PRO],
+  });
   ({ handler } = (await import("../../functions/chatWorker.js")) as never);
 });
 afterAll(() => harness?.close());
@@ -147,14 +152,33 @@ describe("chat worker", () => {
     harness.bedrock.configure({ fault: "throttle" });
     await invoke(inboundPublish(user, [request]));
     const first = harness.outbound(user);
-    expect(first.map((e) => e.type)).toEqual(["start", "error"]);
-    expect(first[1]).toMatchObject({ code: "model_throttled", retryAfterSeconds: expect.any(Number) });
-    expect(JSON.stringify(first[1])).not.toContain("ThrottlingException");
+    expect(first).toEqual([expect.objectContaining({ type: "error", code: "model_throttled", seq: 0, retryAfterSeconds: expect.any(Number) })]);
+    expect(JSON.stringify(first[0])).not.toContain("ThrottlingException");
+    // The default model and its fallback were both tried.
+    expect(harness.bedrock.requests.map((r) => r.modelId)).toEqual([MODEL_NOVA_LITE, MODEL_NOVA_PRO]);
 
     harness.bedrock.configure({ fault: null });
     await invoke(inboundPublish(user, [request]));
-    const all = harness.outbound(user);
-    expect(all.slice(2).map((e) => e.type).at(-1)).toBe("done");
+    const retried = harness.outbound(user).slice(1);
+    expect(retried.map((e) => e.seq)).toEqual(retried.map((_, i) => i));
+    expect(retried.map((e) => e.type).at(-1)).toBe("done");
+  });
+
+  it("falls back to the next allowed model when the default is throttled, and says which model answered", async () => {
+    const user = newUser();
+    harness.bedrock.configure({ fault: "throttle", faultTimes: 1 });
+    await invoke(inboundPublish(user, [chat("Anyone free?")]));
+    const events = harness.outbound(user);
+    expect(events[0]).toMatchObject({ type: "start", modelId: MODEL_NOVA_PRO });
+    expect(events.at(-1)).toMatchObject({ type: "done" });
+  });
+
+  it("does not fall back from a model the request named", async () => {
+    const user = newUser();
+    harness.bedrock.configure({ fault: "throttle", faultTimes: 1 });
+    await invoke(inboundPublish(user, [chat("Only you", { modelId: MODEL_NOVA_LITE })]));
+    expect(harness.outbound(user)).toEqual([expect.objectContaining({ type: "error", code: "model_throttled" })]);
+    expect(harness.bedrock.requests).toHaveLength(1);
   });
 
   it("ends an answer that fails mid-stream with exactly one model_error after the deltas", async () => {

@@ -7,7 +7,8 @@ import { BedrockRuntimeClient } from "@aws-sdk/client-bedrock-runtime";
 export function createBedrockClient(options: { endpoint?: string } = {}) {
   return new BedrockRuntimeClient({
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-    // The worker owns retries: a throttled call is reported to the user, not retried for minutes.
-    maxAttempts: 2,
+    // The worker owns retries: a throttled or unavailable model falls back along
+    // `fallbackModels` at once, else the user is told and may resend the same requestId.
+    maxAttempts: 1,
   });
 }

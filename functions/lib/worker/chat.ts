@@ -1,11 +1,11 @@
 /**
  * One chat turn: pick the model, stream the answer from Bedrock, relay it, report usage.
  *
- * Later capabilities slot in around `streamAnswer`: metering admits before it and settles
- * after it, the cache answers instead of it, history feeds its messages and records its result.
+ * Later capabilities slot in around the model call (`openModelStream` and the stream loop):
+ * metering admits before it and settles after it, the cache answers instead of it, history
+ * feeds its messages and records its result.
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
-import { converseStream } from "../bedrock/converse.js";
 import { isRetryable } from "../bedrock/errors.js";
 import { METRIC, MetricUnit, recordModelMetrics } from "../observability/metrics.js";
 import type { ChatRequest } from "../protocol/inbound.js";
@@ -14,6 +14,7 @@ import type { TokenCounts } from "../protocol/outbound.js";
 import type { ResponseRelay } from "../relay/relay.js";
 import { boundedMaxTokens, resolveModel, type ResolvedTier } from "../routing/tier.js";
 import type { WorkerDeps } from "./deps.js";
+import { modelCandidates, openModelStream, recordModelFailure, type OpenStream } from "./open-stream.js";
 
 export interface ChatTurn {
   request: ChatRequest;
@@ -33,31 +34,42 @@ export class RetryableFailure extends Error {
 export async function answerChat(deps: WorkerDeps, turn: ChatTurn): Promise<void> {
   const { config, metrics } = deps;
   const { request, tier, relay, log } = turn;
-  const model = resolveModel(config, tier.tier, request.modelId);
-  log.appendKeys({ model_id: model.id });
+  const chosen = resolveModel(config, tier.tier, request.modelId);
   const conversationId = request.conversationId;
   const startedAt = performance.now();
   let firstTokenAt: number | undefined;
   let stopReason = "end_turn";
   let usage: TokenCounts = { inputTokens: 0, outputTokens: 0 };
   let outputChars = 0;
-
-  relay.send({ type: "start", conversationId, modelId: model.id, cached: false });
   if (config.observability.logPreviews) log.info("prompt preview", { preview: request.message.slice(0, 80) });
 
+  const candidates = modelCandidates(config, tier.tier, chosen, request.modelId !== undefined);
+  let opened: OpenStream;
   try {
-    const parts = converseStream(
-      deps.bedrock,
-      {
+    opened = await openModelStream(
+      deps,
+      candidates,
+      (model) => ({
         modelId: model.id,
         system: config.systemPrompt,
         messages: [{ role: "user", text: request.message }],
         maxTokens: boundedMaxTokens(tier.tier, model, request.maxTokens),
         temperature: request.temperature,
-      },
-      { idleTimeoutMs: deps.modelIdleTimeoutMs ?? 60_000 },
+      }),
+      log,
     );
-    for await (const part of parts) {
+  } catch (err) {
+    // Nothing was generated: a throttled or unavailable model may be retried under this id.
+    const failure = toGatewayError(err);
+    if (isRetryable(failure)) throw new RetryableFailure(failure);
+    throw failure;
+  }
+  const { model } = opened;
+  log.appendKeys({ model_id: model.id });
+  relay.send({ type: "start", conversationId, modelId: model.id, cached: false });
+
+  try {
+    for await (const part of opened.parts) {
       if (part.kind === "text") {
         firstTokenAt ??= performance.now();
         outputChars += part.text.length;
@@ -72,9 +84,8 @@ export async function answerChat(deps: WorkerDeps, turn: ChatTurn): Promise<void
     }
   } catch (err) {
     const failure = toGatewayError(err);
-    recordModelFailure(deps, model.id, failure);
-    log.warn("model call failed", { code: failure.code, error_name: (err as Error)?.name, output_chars: outputChars });
-    if (isRetryable(failure) && firstTokenAt === undefined) throw new RetryableFailure(failure);
+    recordModelFailure(metrics, model.id, failure);
+    log.warn("model stream failed", { code: failure.code, error_name: (err as Error)?.name, output_chars: outputChars });
     throw failure;
   }
 
@@ -95,9 +106,4 @@ export async function answerChat(deps: WorkerDeps, turn: ChatTurn): Promise<void
     first_token_ms: firstToken,
     total_ms: total,
   });
-}
-
-function recordModelFailure(deps: WorkerDeps, modelId: string, failure: GatewayError): void {
-  const name = failure.code === "model_throttled" ? METRIC.modelThrottles : METRIC.modelErrors;
-  recordModelMetrics(deps.metrics, modelId, [[name, MetricUnit.Count, 1]]);
 }

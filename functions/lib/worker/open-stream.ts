@@ -1,0 +1,67 @@
+/**
+ * Opening a model stream, falling back along `fallbackModels` when a model is throttled or
+ * unavailable before it produced anything. A stream counts as open once its first part
+ * arrived, so the `start` event names the model that really answers.
+ */
+import type { Logger } from "@aws-lambda-powertools/logger";
+import type { BedrockRuntimeClient } from "@aws-sdk/client-bedrock-runtime";
+import type { Metrics } from "@aws-lambda-powertools/metrics";
+import { converseStream, type ConversePart, type ConverseRequest } from "../bedrock/converse.js";
+import { isRetryable } from "../bedrock/errors.js";
+import type { GatewayConfig, ModelConfig, TierConfig } from "../config/schema.js";
+import { METRIC, MetricUnit, recordModelMetrics } from "../observability/metrics.js";
+import { GatewayError, toGatewayError } from "../protocol/errors.js";
+import { allowedModels } from "../routing/tier.js";
+
+export interface OpenStream {
+  model: ModelConfig;
+  /** The parts, the first one included. */
+  parts: AsyncGenerator<ConversePart>;
+}
+
+/**
+ * The models to try, in order: the chosen one, then (only when the request named no model:
+ * an explicit choice is respected) the stack's fallbacks the tier may use.
+ */
+export function modelCandidates(config: GatewayConfig, tier: TierConfig, chosen: ModelConfig, named: boolean): ModelConfig[] {
+  if (named) return [chosen];
+  const allowed = allowedModels(config, tier);
+  const fallbacks = config.fallbackModels
+    .map((id) => allowed.find((m) => m.id === id))
+    .filter((m): m is ModelConfig => m !== undefined && m.id !== chosen.id);
+  return [chosen, ...fallbacks];
+}
+
+export async function openModelStream(
+  deps: { bedrock: BedrockRuntimeClient; metrics: Metrics; modelIdleTimeoutMs?: number },
+  candidates: readonly ModelConfig[],
+  request: (model: ModelConfig) => ConverseRequest,
+  log: Logger,
+): Promise<OpenStream> {
+  let lastFailure: GatewayError | undefined;
+  for (const [i, model] of candidates.entries()) {
+    const parts = converseStream(deps.bedrock, request(model), { idleTimeoutMs: deps.modelIdleTimeoutMs ?? 60_000 });
+    try {
+      const first = await parts.next();
+      return { model, parts: prepend(first, parts) };
+    } catch (err) {
+      lastFailure = toGatewayError(err);
+      recordModelFailure(deps.metrics, model.id, lastFailure);
+      const next = candidates[i + 1];
+      log.warn("model call failed before the answer began", { model_id: model.id, code: lastFailure.code, error_name: (err as Error)?.name, fallback_model_id: next?.id });
+      if (!isRetryable(lastFailure) || !next) throw lastFailure;
+    }
+  }
+  throw lastFailure ?? new GatewayError("internal_error", "No model to answer with.");
+}
+
+export function recordModelFailure(metrics: Metrics, modelId: string, failure: GatewayError): void {
+  const name = failure.code === "model_throttled" ? METRIC.modelThrottles : METRIC.modelErrors;
+  recordModelMetrics(metrics, modelId, [[name, MetricUnit.Count, 1]]);
+}
+
+async function* prepend(first: IteratorResult<ConversePart>, rest: AsyncGenerator<ConversePart>): AsyncGenerator<ConversePart> {
+  if (first.done) return;
+  yield first.value;
+  yield* rest;
+}
