@@ -36,6 +36,12 @@ export interface EventsServerOptions {
   /** @default 200, as AppSync */
   maxSubscriptionsPerConnection?: number;
   onHandlerError?: BrokerOptions["onHandlerError"];
+  /**
+   * With `tls`, also serve plain HTTP on this port of `host` (0 picks a free one): for
+   * publishers on this machine that cannot trust the local CA, like the chat worker inside
+   * `npm start` (Node's fetch reads NODE_EXTRA_CA_CERTS only when the process starts).
+   */
+  plainHttpPort?: number;
 }
 
 export interface EventsServer {
@@ -44,6 +50,8 @@ export interface EventsServer {
   readonly httpEndpoint: string;
   /** `ws(s)://host:port/event/realtime` */
   readonly realtimeEndpoint: string;
+  /** `http://host:port/event` of the plain-HTTP listener, when `plainHttpPort` was given with `tls`. */
+  readonly plainHttpEndpoint?: string;
   /** Every accepted publish, in order. */
   readonly published: readonly PublishedRecord[];
   /** The payloads accepted on one channel, in order. */
@@ -118,7 +126,8 @@ export async function startEventsServer(options: EventsServerOptions): Promise<E
     handleProtocols: (protocols) => (protocols.has(EVENT_WS_PROTOCOL) ? EVENT_WS_PROTOCOL : false),
   });
 
-  server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+  const plainServer = options.tls && options.plainHttpPort !== undefined ? createHttpServer(onRequest) : undefined;
+  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on("error", () => socket.destroy());
     if (closing) return void socket.destroy();
     const path = new URL(request.url ?? "/", "http://localhost").pathname;
@@ -143,9 +152,18 @@ export async function startEventsServer(options: EventsServerOptions): Promise<E
           ws.on("close", () => connections.delete(connection));
         });
       });
-  });
+  };
+  server.on("upgrade", onUpgrade);
+  plainServer?.on("upgrade", onUpgrade);
 
   const port = await listen(server, options.port ?? 0, host);
+  let plainPort: number | undefined;
+  try {
+    plainPort = plainServer ? await listen(plainServer, options.plainHttpPort!, host) : undefined;
+  } catch (error) {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    throw error;
+  }
   const urlHost = options.advertisedHost ?? host;
   const authority = `${urlHost.includes(":") ? `[${urlHost}]` : urlHost}:${port}`;
   const secure = Boolean(options.tls);
@@ -154,6 +172,7 @@ export async function startEventsServer(options: EventsServerOptions): Promise<E
     port,
     httpEndpoint: `${secure ? "https" : "http"}://${authority}/event`,
     realtimeEndpoint: `${secure ? "wss" : "ws"}://${authority}${REALTIME_PATH}`,
+    ...(plainPort !== undefined ? { plainHttpEndpoint: `http://${host.includes(":") ? `[${host}]` : host}:${plainPort}/event` } : {}),
     published: broker.published,
     publishedTo: (channel) => {
       const path = channel.startsWith("/") ? channel : `/${channel}`;
@@ -178,9 +197,10 @@ export async function startEventsServer(options: EventsServerOptions): Promise<E
       for (const connection of connections) connection.terminate();
       connections.clear();
       wss.close();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await closed;
+      const servers = plainServer ? [server, plainServer] : [server];
+      const closed = servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())));
+      for (const s of servers) s.closeAllConnections();
+      await Promise.all(closed);
     },
   };
 }
