@@ -1,6 +1,6 @@
 /**
  * The whole gateway: identity, the Events API and its channels, the functions behind them,
- * their tables, and the optional WAF. Pass an `aws` provider (index.ts sets the region and the
+ * their tables, and the optional WAF and alarms. Pass an `aws` provider (index.ts sets the region and the
  * project/stack default tags on it) and every child inherits it.
  */
 import * as aws from "@pulumi/aws";
@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { GatewayConfig } from "../functions/lib/config/schema.js";
 import { OUTBOUND_NAMESPACE } from "../functions/lib/protocol/channels.js";
 import { IDEMPOTENCY_TABLE, TABLES } from "../functions/lib/tables.js";
+import { Alarms } from "./alarms.js";
 import { Channels } from "./channels.js";
 import { ChatWorker } from "./chatWorker.js";
 import { EventApi } from "./eventApi.js";
@@ -37,6 +38,7 @@ export class AiGateway extends pulumi.ComponentResource {
   readonly worker: ChatWorker;
   readonly subscribeAuthorizer: GatewayFunction;
   readonly webAcl?: WebAcl;
+  readonly alarms?: Alarms;
   readonly inboundNamespace: pulumi.Output<string>;
   readonly outboundNamespace: pulumi.Output<string>;
 
@@ -128,6 +130,20 @@ export class AiGateway extends pulumi.ComponentResource {
       },
       { parent: this },
     );
+    if (config.observability.alarmEmail) {
+      this.alarms = new Alarms(
+        `${name}-alarms`,
+        {
+          email: config.observability.alarmEmail,
+          workerName: this.worker.worker.function.name,
+          workerTimeoutSeconds: config.worker.timeoutSeconds,
+          deadLetterConsumerName: this.worker.deadLetterConsumer.function.name,
+          failureQueueName: this.worker.failureQueue.name,
+        },
+        { parent: this },
+      );
+    }
+
     this.inboundNamespace = this.channels.namespaces.inbound.name;
     this.outboundNamespace = this.channels.namespaces.outbound.name;
 

@@ -120,8 +120,9 @@ describe("dev stack: Events API", () => {
     }
   });
 
-  it("has no web ACL in dev", () => {
+  it("has no web ACL and no alarms in dev", () => {
     expect(ofType(resources(), T.webAcl)).toEqual([]);
+    expect(ofType(resources(), "aws:cloudwatch/metricAlarm:MetricAlarm")).toEqual([]);
   });
 });
 

@@ -67,6 +67,25 @@ describe("prod stack: protection and retention", () => {
   });
 });
 
+describe("prod stack: alarms", () => {
+  it("mails the alarm address when the worker fails, is throttled, drops requests or dead letters pile up", () => {
+    const topic = one(resources(), "aws:sns/topic:Topic");
+    expect(one(resources(), "aws:sns/topicSubscription:TopicSubscription").inputs).toMatchObject({
+      topic: topic.state.arn,
+      protocol: "email",
+      endpoint: prodFile.config["ai-gateway:observability"]!.alarmEmail,
+    });
+    const alarms = ofType(resources(), "aws:cloudwatch/metricAlarm:MetricAlarm").map((a) => a.inputs);
+    const worker = one(resources(), T.fn, "worker-chat-function").state.name;
+    const on = (metricName: string) => alarms.find((a) => a.metricName === metricName && (a.dimensions.FunctionName === worker || a.dimensions.QueueName));
+    for (const metric of ["Errors", "Throttles", "AsyncEventsDropped", "Duration", "ApproximateAgeOfOldestMessage"]) {
+      expect(on(metric), metric).toMatchObject({ alarmActions: [topic.state.arn], treatMissingData: "notBreaching" });
+    }
+    expect(on("ApproximateAgeOfOldestMessage")!.dimensions).toEqual({ QueueName: one(resources(), T.queue).state.name });
+    expect(on("Duration")).toMatchObject({ extendedStatistic: "p99", threshold: 300 * 1000 * 0.8 });
+  });
+});
+
 describe("prod stack: WAF", () => {
   it("puts a regional web ACL with a per-IP rate limit in front of the Events API", () => {
     const acl = one(resources(), T.webAcl);
