@@ -9,6 +9,13 @@ export const ENV = {
   /** Optional endpoint overrides, for local mode. */
   bedrockEndpoint: "BEDROCK_ENDPOINT",
   dynamodbEndpoint: "DYNAMODB_ENDPOINT",
+  /**
+   * Local mode only (unset in AWS, where the function's role signs): the key the local Events
+   * server accepts for server publishes, so `--model bedrock` can leave the default credential
+   * chain to Bedrock.
+   */
+  eventsPublisherAccessKeyId: "EVENTS_PUBLISHER_ACCESS_KEY_ID",
+  eventsPublisherSecretAccessKey: "EVENTS_PUBLISHER_SECRET_ACCESS_KEY",
   /** Which stack the function belongs to; logged with every line. */
   stack: "GATEWAY_STACK",
   /** Where the bundled config is, when not beside the code. */

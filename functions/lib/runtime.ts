@@ -17,8 +17,15 @@ export function eventPublisherFromEnv(): HttpEventPublisher {
   return new HttpEventPublisher({
     endpoint: requireEnv(ENV.eventsHttpEndpoint),
     region: region(),
-    credentials: defaultProvider(),
+    credentials: publisherCredentials(),
   });
+}
+
+/** The role's credentials in AWS; local mode may name the local Events server's key instead. */
+function publisherCredentials() {
+  const accessKeyId = process.env[ENV.eventsPublisherAccessKeyId];
+  const secretAccessKey = process.env[ENV.eventsPublisherSecretAccessKey];
+  return accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : defaultProvider();
 }
 
 export function dynamoDbFromEnv(): DynamoDBClient {
