@@ -1,0 +1,33 @@
+import { describe, expect, it } from "vitest";
+import { changed, compliantStack, resource, violations, withInputs } from "./fixtures.js";
+import { policies } from "../../policies/policies.js";
+
+describe("worker-error-alarm", () => {
+  it("is advisory until the observability work lands", () => {
+    expect(policies.find((p) => p.name === "worker-error-alarm")?.enforcementLevel).toBe("advisory");
+  });
+
+  it("passes when an alarm watches the worker's Errors metric", async () => {
+    expect(await violations("worker-error-alarm", compliantStack())).toEqual([]);
+  });
+
+  it("reports a worker no alarm watches", async () => {
+    expect(await violations("worker-error-alarm", changed("worker-errors", () => undefined))).toEqual([
+      expect.stringContaining("no alarm watches the Errors metric of the chat worker worker-function"),
+    ]);
+  });
+
+  it("does not count an alarm on another function", async () => {
+    expect(await violations("worker-error-alarm", withInputs("worker-errors", { dimensions: { FunctionName: "reporter" } }))).toHaveLength(1);
+  });
+
+  it("counts an alarm whose metric-math query reads the worker's Errors", async () => {
+    const mathAlarm = resource("aws:cloudwatch/metricAlarm:MetricAlarm", "worker-error-rate", {
+      metricQueries: [
+        { id: "errors", metric: { namespace: "AWS/Lambda", metricName: "Errors", dimensions: { FunctionName: "worker" }, period: 60, stat: "Sum" } },
+        { id: "rate", expression: "errors / 1", returnData: true },
+      ],
+    });
+    expect(await violations("worker-error-alarm", [...changed("worker-errors", () => undefined), mathAlarm])).toEqual([]);
+  });
+});

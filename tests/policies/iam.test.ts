@@ -1,0 +1,101 @@
+import { describe, expect, it } from "vitest";
+import { arn, COMPLIANT_BEDROCK_ARNS, compliantStack, document, resource, violations, withInputs } from "./fixtures.js";
+
+const rolePolicy = (...statements: Record<string, unknown>[]) => withInputs("worker-policy", { policy: document(...statements) });
+
+describe("iam-no-wildcard-actions", () => {
+  it("passes the compliant stack, whose only s3:* is a Deny", async () => {
+    expect(await violations("iam-no-wildcard-actions", compliantStack())).toEqual([]);
+  });
+
+  it("refuses an Allow of every action", async () => {
+    const found = await violations("iam-no-wildcard-actions", rolePolicy({ Effect: "Allow", Action: "*", Resource: arn.table("usage") }));
+    expect(found).toEqual([expect.stringContaining('policy allows the wildcard action "*". To fix: list the exact actions')]);
+  });
+
+  it("refuses a whole-service wildcard in a role's inline policy given as an object", async () => {
+    const role = resource("aws:iam/role:Role", "worker-role", {
+      assumeRolePolicy: document({ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" }),
+      inlinePolicies: [{ name: "tables", policy: { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["dynamodb:*"], Resource: arn.table("usage") }] } }],
+    });
+    const found = await violations("iam-no-wildcard-actions", [...compliantStack(), role]);
+    expect(found).toEqual([expect.stringContaining('inlinePolicies[0] (tables) allows the wildcard action "dynamodb:*"')]);
+  });
+
+  it("refuses Allow with NotAction", async () => {
+    const found = await violations("iam-no-wildcard-actions", rolePolicy({ Effect: "Allow", NotAction: "iam:*", Resource: arn.table("usage") }));
+    expect(found).toEqual([expect.stringContaining("allows everything except iam:* (Allow with NotAction)")]);
+  });
+});
+
+describe("iam-no-wildcard-resources", () => {
+  it("refuses DynamoDB actions on every resource", async () => {
+    const found = await violations("iam-no-wildcard-resources", rolePolicy({ Effect: "Allow", Action: "dynamodb:GetItem", Resource: "*" }));
+    expect(found).toEqual([expect.stringContaining('grants dynamodb actions on every resource ("*")')]);
+  });
+
+  it("refuses an ARN naming every table, queue or bucket", async () => {
+    const found = await violations(
+      "iam-no-wildcard-resources",
+      rolePolicy(
+        { Effect: "Allow", Action: "dynamodb:Query", Resource: "arn:aws:dynamodb:us-east-1:123456789012:table/*" },
+        { Effect: "Allow", Action: "sqs:SendMessage", Resource: "arn:aws:sqs:us-east-1:123456789012:*" },
+        { Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::*/*" },
+      ),
+    );
+    expect(found).toHaveLength(3);
+    expect(found[0]).toContain('("arn:aws:dynamodb:us-east-1:123456789012:table/*")');
+  });
+
+  it("accepts a bucket's own objects and * on services that need it", async () => {
+    const found = await violations(
+      "iam-no-wildcard-resources",
+      rolePolicy(
+        { Effect: "Allow", Action: "s3:PutObject", Resource: "arn:aws:s3:::analytics-bucket/*" },
+        { Effect: "Allow", Action: "cloudwatch:PutMetricData", Resource: "*" },
+      ),
+    );
+    expect(found).toEqual([]);
+  });
+
+  it("refuses NotResource on scoped services", async () => {
+    const found = await violations("iam-no-wildcard-resources", rolePolicy({ Effect: "Allow", Action: "firehose:PutRecord", NotResource: "arn:aws:firehose:us-east-1:123456789012:deliverystream/other" }));
+    expect(found).toEqual([expect.stringContaining("grants firehose actions on everything except")]);
+  });
+});
+
+describe("iam-bedrock-invoke-allowlist", () => {
+  const invoke = (resources: string[], action: string | string[] = "bedrock:InvokeModelWithResponseStream") =>
+    violations("iam-bedrock-invoke-allowlist", rolePolicy({ Effect: "Allow", Action: action, Resource: resources }));
+
+  it("accepts the profile ARN in the stack region and the model in the profile's destination regions", async () => {
+    expect(await invoke(COMPLIANT_BEDROCK_ARNS)).toEqual([]);
+  });
+
+  it("refuses a model that is not allowlisted", async () => {
+    expect(await invoke([arn.model("us-east-1", "anthropic.claude-opus-4-v1:0")])).toEqual([
+      expect.stringContaining('allows invoking foundation model "anthropic.claude-opus-4-v1:0", which is not allowlisted'),
+    ]);
+  });
+
+  it("refuses every model, by * or by a wildcard model ARN, also through bedrock:Invoke*", async () => {
+    const found = await invoke(["*", "arn:aws:bedrock:us-east-1::foundation-model/*"], "bedrock:Invoke*");
+    expect(found).toEqual([expect.stringContaining("every model (`*`)"), expect.stringContaining('foundation model "*", which is not allowlisted')]);
+  });
+
+  it("refuses a profile's model in a region the profile never routes to", async () => {
+    expect(await invoke([arn.model("eu-west-1", "amazon.nova-lite-v1:0")])).toEqual([
+      expect.stringContaining('foundation model "amazon.nova-lite-v1:0" in eu-west-1, where profile "us.amazon.nova-lite-v1:0" never routes'),
+    ]);
+  });
+
+  it("refuses an allowlisted profile in another region than the stack's", async () => {
+    const other = "arn:aws:bedrock:us-west-2:123456789012:inference-profile/us.amazon.nova-lite-v1:0";
+    expect(await invoke([other])).toEqual([expect.stringContaining("not the stack's region us-east-1")]);
+  });
+
+  it("ignores Bedrock actions that run no model", async () => {
+    const found = await violations("iam-bedrock-invoke-allowlist", rolePolicy({ Effect: "Allow", Action: "bedrock:ApplyGuardrail", Resource: "arn:aws:bedrock:us-east-1:123456789012:guardrail/abc" }));
+    expect(found).toEqual([]);
+  });
+});

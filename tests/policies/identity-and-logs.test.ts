@@ -1,0 +1,50 @@
+import { describe, expect, it } from "vitest";
+import { violations, withInputs } from "./fixtures.js";
+
+describe("cloudwatch-log-retention", () => {
+  it("refuses a log group that never expires", async () => {
+    expect(await violations("cloudwatch-log-retention", withInputs("worker-logs", { retentionInDays: undefined }))).toEqual([
+      expect.stringContaining("log group /aws/lambda/worker never expires its logs. To fix: set retentionInDays between 7 and 365"),
+    ]);
+  });
+
+  it("refuses a retention outside the stack's bounds", async () => {
+    expect(await violations("cloudwatch-log-retention", withInputs("worker-logs", { retentionInDays: 3653 }))).toEqual([expect.stringContaining("keeps logs 3653 days, outside 7..365")]);
+    expect(await violations("cloudwatch-log-retention", withInputs("worker-logs", { retentionInDays: 1 }))).toEqual([expect.stringContaining("keeps logs 1 days, outside 7..365")]);
+  });
+});
+
+describe("cognito-password-policy", () => {
+  it("refuses passwords shorter than the stack requires", async () => {
+    const weak = { minimumLength: 8, requireLowercase: true, requireUppercase: true, requireNumbers: true, requireSymbols: true, temporaryPasswordValidityDays: 3 };
+    expect(await violations("cognito-password-policy", withInputs("users", { passwordPolicy: weak }))).toEqual([expect.stringContaining("passwords may be 8 characters; at least 12 required")]);
+  });
+
+  it("judges a pool without a password policy by Cognito's defaults", async () => {
+    expect(await violations("cognito-password-policy", withInputs("users", { passwordPolicy: undefined }))).toEqual([expect.stringContaining("passwords may be 8 characters")]);
+  });
+
+  it("refuses missing character classes and long-lived temporary passwords", async () => {
+    const lax = { minimumLength: 14, requireLowercase: true, requireUppercase: false, requireNumbers: true, requireSymbols: false, temporaryPasswordValidityDays: 30 };
+    expect(await violations("cognito-password-policy", withInputs("users", { passwordPolicy: lax }))).toEqual([
+      expect.stringContaining("passwordPolicy does not set requireUppercase, requireSymbols"),
+      expect.stringContaining("temporary passwords stay valid 30 days, above 7"),
+    ]);
+  });
+});
+
+describe("cognito-mfa", () => {
+  it("refuses optional MFA where the stack requires it", async () => {
+    expect(await violations("cognito-mfa", withInputs("users", { mfaConfiguration: "OPTIONAL" }))).toEqual([
+      expect.stringContaining('mfaConfiguration is OPTIONAL; this stack requires at least ON. To fix: set ai-gateway:identity.mfa to "ON"'),
+    ]);
+  });
+
+  it("accepts optional MFA where the stack allows it", async () => {
+    expect(await violations("cognito-mfa", withInputs("users", { mfaConfiguration: "OPTIONAL" }), { "cognito-mfa": { minimum: "OPTIONAL" } })).toEqual([]);
+  });
+
+  it("refuses MFA switched on with no second factor configured", async () => {
+    expect(await violations("cognito-mfa", withInputs("users", { softwareTokenMfaConfiguration: undefined }))).toEqual([expect.stringContaining("mfaConfiguration is ON but no second factor is configured")]);
+  });
+});

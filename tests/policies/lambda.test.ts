@@ -1,0 +1,73 @@
+import { describe, expect, it } from "vitest";
+import { changed, compliantStack, lambdaFunction, resource, violations, withInputs } from "./fixtures.js";
+
+describe("lambda-approved-runtime", () => {
+  it("refuses a runtime outside the approved list", async () => {
+    expect(await violations("lambda-approved-runtime", withInputs("worker-function", { runtime: "nodejs18.x" }))).toEqual([
+      expect.stringContaining('runtime is "nodejs18.x"; approved: nodejs22.x'),
+    ]);
+  });
+
+  it("accepts a runtime the stack's config approves", async () => {
+    const config = { "lambda-approved-runtime": { approvedRuntimes: ["nodejs22.x", "nodejs24.x"] } };
+    expect(await violations("lambda-approved-runtime", withInputs("worker-function", { runtime: "nodejs24.x" }), config)).toEqual([]);
+  });
+});
+
+describe("lambda-arm64", () => {
+  it("refuses x86_64, including the default when architectures is unset", async () => {
+    expect(await violations("lambda-arm64", withInputs("worker-function", { architectures: ["x86_64"] }))).toEqual([expect.stringContaining('architectures is ["x86_64"]')]);
+    expect(await violations("lambda-arm64", withInputs("worker-function", { architectures: undefined }))).toEqual([expect.stringContaining('architectures is ["x86_64"]')]);
+  });
+});
+
+describe("lambda-bounded-timeout-memory", () => {
+  it("refuses a timeout and a memory size above the stack's bounds", async () => {
+    const found = await violations("lambda-bounded-timeout-memory", withInputs("worker-function", { timeout: 900, memorySize: 4096 }));
+    expect(found).toEqual([expect.stringContaining("timeout is 900 s, above the bound of 300 s"), expect.stringContaining("memorySize is 4096 MB, above the bound of 1024 MB")]);
+  });
+});
+
+describe("lambda-log-group-retention", () => {
+  it("refuses a function whose log group the stack does not manage", async () => {
+    const stack = changed("worker-logs", () => undefined);
+    expect(await violations("lambda-log-group-retention", stack)).toEqual([
+      expect.stringContaining('function worker-function logs to "/aws/lambda/worker", which this stack does not manage'),
+    ]);
+  });
+
+  it("refuses a function whose default log group keeps logs forever", async () => {
+    const fn = lambdaFunction("reporter", { loggingConfig: undefined });
+    const group = resource("aws:cloudwatch/logGroup:LogGroup", "reporter-logs", { name: "/aws/lambda/reporter" });
+    expect(await violations("lambda-log-group-retention", [...compliantStack(), fn, group])).toEqual([
+      expect.stringContaining('function reporter-function logs to "/aws/lambda/reporter", which keeps logs forever'),
+    ]);
+  });
+});
+
+describe("lambda-async-failure-handling", () => {
+  it("refuses an AppSync EVENT handler without an event-invoke config", async () => {
+    const stack = changed("worker-async", () => undefined);
+    expect(await violations("lambda-async-failure-handling", stack)).toEqual([
+      expect.stringContaining("function worker-function is invoked asynchronously (AppSync Inbound-Messages onPublish (EVENT)) but has no event-invoke config"),
+    ]);
+  });
+
+  it("refuses an invoke config without on-failure destination, with a long event age and default retries", async () => {
+    const stack = withInputs("worker-async", { destinationConfig: undefined, maximumEventAgeInSeconds: 21600, maximumRetryAttempts: undefined });
+    expect(await violations("lambda-async-failure-handling", stack)).toEqual([
+      expect.stringContaining("has no on-failure destination"),
+      expect.stringContaining("maximumEventAgeInSeconds is 21600, above 300"),
+      expect.stringContaining("maximumRetryAttempts is unset (2), above 0"),
+    ]);
+  });
+
+  it("treats a function SNS may invoke as asynchronously invoked", async () => {
+    const notifier = lambdaFunction("notifier");
+    const logs = resource("aws:cloudwatch/logGroup:LogGroup", "notifier-logs", { name: "/aws/lambda/notifier", retentionInDays: 30 });
+    const permission = resource("aws:lambda/permission:Permission", "notifier-sns", { function: "notifier", principal: "sns.amazonaws.com", action: "lambda:InvokeFunction" });
+    expect(await violations("lambda-async-failure-handling", [...compliantStack(), notifier, logs, permission])).toEqual([
+      expect.stringContaining("function notifier-function is invoked asynchronously (sns.amazonaws.com permission notifier-sns)"),
+    ]);
+  });
+});
