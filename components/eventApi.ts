@@ -73,7 +73,8 @@ export class EventApi extends pulumi.ComponentResource {
       { parent: this },
     );
 
-    // The name AppSync writes to; creating it first gives it a retention.
+    // The name AppSync writes to. The role cannot create log groups, so this one, with its
+    // retention, is the only one there will be.
     this.logGroup = new aws.cloudwatch.LogGroup(
       `${name}-logs`,
       { name: pulumi.interpolate`/aws/appsync/apis/${this.api.apiId}`, retentionInDays: args.logRetentionDays },

@@ -4,7 +4,7 @@
  */
 import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
+import { describe, it, type ExpectStatic } from "vitest";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
@@ -29,7 +29,7 @@ function mockedRun(stack: "dev" | "prod", overrides: Record<string, unknown>): P
   });
 }
 
-async function expectRefused(stack: "dev" | "prod", overrides: Record<string, unknown>, expected: string) {
+async function expectRefused(expect: ExpectStatic, stack: "dev" | "prod", overrides: Record<string, unknown>, expected: string) {
   const { code, summary } = await mockedRun(stack, overrides);
   expect(code).toBe(1);
   expect(summary.ok).toBe(false);
@@ -39,12 +39,13 @@ async function expectRefused(stack: "dev" | "prod", overrides: Record<string, un
   expect(summary.resourceCount).toBe(0);
 }
 
-describe("stack config errors", () => {
-  it("refuses an unknown key, naming it", async () => {
-    await expectRefused("dev", { colour: "blue" }, "ai-gateway:colour: unknown key");
+// Each case waits on its own child process; running them side by side halves the wait.
+describe.concurrent("stack config errors", () => {
+  it("refuses an unknown key, naming it", async ({ expect }) => {
+    await expectRefused(expect, "dev", { colour: "blue" }, "ai-gateway:colour: unknown key");
   });
 
-  it("refuses a bad nested value, naming its full key path", async () => {
+  it("refuses a bad nested value, naming its full key path", async ({ expect }) => {
     const tiers = {
       default: {
         priority: 0,
@@ -54,18 +55,18 @@ describe("stack config errors", () => {
         maxConcurrentRequests: 2,
       },
     };
-    await expectRefused("prod", { tiers }, "ai-gateway:tiers.default.limits.daily.inputTokens");
+    await expectRefused(expect, "prod", { tiers }, "ai-gateway:tiers.default.limits.daily.inputTokens");
   });
 
-  it("refuses US inference profiles in a European region", async () => {
-    await expectRefused("dev", { "aws:region": "eu-west-1" }, "cannot be called from region eu-west-1");
+  it("refuses US inference profiles in a European region", async ({ expect }) => {
+    await expectRefused(expect, "dev", { "aws:region": "eu-west-1" }, "cannot be called from region eu-west-1");
   });
 
-  it("refuses a stack without aws:region", async () => {
-    await expectRefused("dev", { "aws:region": null }, "aws:region: required");
+  it("refuses a stack without aws:region", async ({ expect }) => {
+    await expectRefused(expect, "dev", { "aws:region": null }, "aws:region: required");
   });
 
-  it("runs the unmodified dev stack to completion", async () => {
+  it("runs the unmodified dev stack to completion", async ({ expect }) => {
     const { code, summary } = await mockedRun("dev", {});
     expect(code).toBe(0);
     expect(summary.ok).toBe(true);
