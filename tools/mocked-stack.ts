@@ -87,12 +87,27 @@ export async function runMockedStack(options: RunMockedStackOptions): Promise<Mo
   pulumi.runtime.setAllConfig(config, secretKeys);
   recorder.attach(pulumi.runtime.getMonitor());
 
+  // A failed registration (a bundle that does not build, say) surfaces only as an unhandled
+  // rejection, and the outputs depending on it never resolve: fail the run instead of hanging.
+  let onUnhandled: ((reason: unknown) => void) | undefined;
+  const registrationFailure = new Promise<never>((_, reject) => {
+    onUnhandled = (reason) => reject(new MockedStackError(`a resource failed to register: ${messageOf(reason)}`, recorder.resources));
+    process.on("unhandledRejection", onUnhandled);
+  });
+  try {
+    return await Promise.race([runProgram(recorder), registrationFailure]);
+  } finally {
+    process.off("unhandledRejection", onUnhandled!);
+  }
+}
+
+async function runProgram(recorder: RegistrationRecorder): Promise<MockedStack> {
   let program: Record<string, unknown>;
   try {
     program = await import(pathToFileURL(resolve(PROJECT_ROOT, "index.ts")).href);
   } catch (err) {
     await pulumi.runtime.disconnect();
-    throw new MockedStackError(err instanceof Error ? err.message : String(err), recorder.resources);
+    throw new MockedStackError(messageOf(err), recorder.resources);
   }
   const outputs: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(program)) outputs[key] = await resolveOutput(value);
@@ -100,6 +115,8 @@ export async function runMockedStack(options: RunMockedStackOptions): Promise<Mo
   await pulumi.runtime.disconnect();
   return { resources: recorder.resources, outputs };
 }
+
+const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
 function resolveOutput(value: unknown): Promise<unknown> {
   return new Promise((resolvePromise) => (pulumi.output(value) as pulumi.Output<unknown>).apply((v) => resolvePromise(v)));
