@@ -19,6 +19,8 @@ export const LOCAL_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local
 export interface LocalDynamoDb {
   endpoint: string;
   port: number;
+  /** The JVM's process id. */
+  pid: number;
   client: DynamoDBClient;
   stop(): Promise<void>;
 }
@@ -50,7 +52,7 @@ export async function startDynamoDbLocal(options: { port?: number; dataDir?: str
     if (child.exitCode !== null) throw new Error(`DynamoDB Local exited (code ${child.exitCode}). Is Java 17 installed?\n${output}`);
     try {
       await client.send(new ListTablesCommand({}));
-      return { endpoint, port, client, stop };
+      return { endpoint, port, pid: child.pid!, client, stop };
     } catch {
       if (Date.now() > deadline) {
         await stop();

@@ -76,24 +76,8 @@ export async function startWorkerHarness(configInput: GatewayConfigInput): Promi
   };
 }
 
-/** A Lambda context good enough for middy and Powertools. */
-export function lambdaContext(functionName = "chat-worker") {
-  const deadline = Date.now() + 300_000;
-  return {
-    functionName,
-    functionVersion: "$LATEST",
-    invokedFunctionArn: `arn:aws:lambda:${REGION}:123456789012:function:${functionName}`,
-    memoryLimitInMB: "512",
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: "local",
-    callbackWaitsForEmptyEventLoop: false,
-    getRemainingTimeInMillis: () => deadline - Date.now(),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
+/** One copy of the Lambda context, shared with local mode. */
+export { lambdaContext } from "../../local/lambda.js";
 
 /** An inbound publish as AppSync Events hands it to the worker (DIRECT, EVENT invoke). */
 export function inboundPublish(

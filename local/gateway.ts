@@ -1,0 +1,264 @@
+/**
+ * The whole gateway on one machine (DESIGN 8): DynamoDB Local, cognito-local, the
+ * Bedrock-compatible model server (or real Bedrock), and the AppSync-Events-compatible server
+ * whose namespaces run the unchanged Lambda handlers, all on loopback, configured from the
+ * same stack file as `pulumi up`. `npm start` and the end-to-end tests both start it here.
+ */
+import { ResourceInUseException } from "@aws-sdk/client-dynamodb";
+import { defaultProvider } from "@aws-sdk/credential-provider-node";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { GatewayConfig } from "../functions/lib/config/schema.js";
+import { IDEMPOTENCY_TABLE, TABLES, type TableSchema } from "../functions/lib/tables.js";
+import { type BedrockServer, startBedrockServer } from "./bedrock/index.js";
+import { type CognitoLocal, provisionUserPool, startCognitoLocal } from "./cognito.js";
+import { PROJECT_ROOT, readStackConfig } from "./config.js";
+import { createTable, LOCAL_CREDENTIALS, type LocalDynamoDb, startDynamoDbLocal } from "./dynamodb.js";
+import { ENDPOINTS_FILE, type LocalEndpoints, removeEndpointsFile, writeEndpointsFile } from "./endpoints.js";
+import {
+  createCognitoVerifier,
+  ensureLocalCertificate,
+  type EventsServer,
+  gatewayNamespaces,
+  type GatewayHandlers,
+  startEventsServer,
+} from "./events/index.js";
+import { applyEnvironment, type LambdaEnvironment, lambdaVariables, loadGatewayHandlers } from "./lambda.js";
+import { assertPortFree } from "./ports.js";
+
+export type ModelMode = "fake" | "bedrock";
+
+export interface LocalGatewayPorts {
+  /** The Events API (HTTPS + WSS). */
+  events?: number;
+  cognito?: number;
+  dynamodb?: number;
+  /** The Bedrock-compatible model server (fake mode only). */
+  bedrock?: number;
+}
+
+export interface LocalGatewayOptions {
+  /** Reads `Pulumi.<stack>.yaml`. @default "dev" */
+  stack?: string;
+  /** Where Pulumi.yaml and the stack files are. @default the repository root */
+  projectDir?: string;
+  /** "bedrock" calls real Bedrock with the default AWS credential chain. @default "fake" */
+  model?: ModelMode;
+  /** Keep users and tables across restarts (under `stateDir/persist`). @default false: fresh, in memory */
+  persist?: boolean;
+  /** Where endpoints.json, the TLS certificate and persisted state live. @default `<projectDir>/.local` */
+  stateDir?: string;
+  /** Serve the Events API over TLS, as Amplify needs. @default true */
+  tls?: boolean;
+  /** Fixed ports; 0 or absent picks a free one. */
+  ports?: LocalGatewayPorts;
+  /** Progress lines while starting. */
+  log?: (line: string) => void;
+}
+
+export interface LocalGateway {
+  stack: string;
+  region: string;
+  model: ModelMode;
+  config: GatewayConfig;
+  endpoints: LocalEndpoints;
+  /** Absolute path of the endpoints.json written. */
+  endpointsFile: string;
+  events: EventsServer;
+  /** The model server (fake mode only). */
+  bedrock?: BedrockServer;
+  dynamodb: { endpoint: string; tables: Record<string, string> };
+  /** The child processes it started; all gone once stop() resolves. */
+  processes: { name: string; pid: number }[];
+  /** Stops every server and child process; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+const PORT_FLAGS: Record<keyof LocalGatewayPorts, string> = {
+  events: "--events-port",
+  cognito: "--cognito-port",
+  dynamodb: "--dynamodb-port",
+  bedrock: "--bedrock-port",
+};
+
+/** How long stop() lets running workers finish before their databases go away. */
+const WORKER_DRAIN_MS = 5000;
+
+export async function startLocalGateway(options: LocalGatewayOptions = {}): Promise<LocalGateway> {
+  const log = options.log ?? (() => undefined);
+  const model = options.model ?? "fake";
+  const { stack, region, config } = readStackConfig({ stack: options.stack, projectDir: options.projectDir });
+  const stateDir = resolve(options.stateDir ?? join(options.projectDir ?? PROJECT_ROOT, ".local"));
+  const ports = options.ports ?? {};
+  // Check every fixed port before starting anything, so a clash leaves nothing half-started.
+  for (const [name, port] of Object.entries(ports) as [keyof LocalGatewayPorts, number | undefined][]) {
+    if (port) await assertPortFree(port, `${name}, set with ${PORT_FLAGS[name]}`);
+  }
+  if (model === "bedrock") await requireAwsCredentials();
+
+  const running: Running = {};
+  const stopAll = () => stopRunning(running);
+  try {
+    await mkdir(stateDir, { recursive: true });
+    const certificate = options.tls === false ? undefined : await ensureLocalCertificate(join(stateDir, "tls"));
+    const persistDir = join(stateDir, "persist");
+    if (options.persist) await mkdir(join(persistDir, "dynamodb"), { recursive: true });
+    else running.temporaryDir = await mkdtemp(join(tmpdir(), "ai-gateway-cognito-"));
+
+    log(`starting DynamoDB Local, cognito-local${model === "fake" ? " and the model server" : ""}`);
+    const [dynamodb, cognito, bedrock] = await allStarted([
+      startDynamoDbLocal({ port: ports.dynamodb || undefined, dataDir: options.persist ? join(persistDir, "dynamodb") : undefined, region }).then(
+        (db) => (running.dynamodb = db),
+      ),
+      startCognitoLocal({ dataDir: running.temporaryDir ?? join(persistDir, "cognito"), port: ports.cognito || undefined, region }).then(
+        (c) => (running.cognito = c),
+      ),
+      model === "fake" ? startBedrockServer({ port: ports.bedrock || 0 }).then((b) => (running.bedrock = b)) : Promise.resolve(undefined),
+    ] as const);
+
+    const tables = await createTables(dynamodb, stack);
+    const pool = await provisionUserPool(cognito, { poolName: `ai-gateway-${stack}`, tiers: config.tiers });
+    const configPath = join(stateDir, `gateway-config.${stack}.json`);
+    await writeFile(configPath, JSON.stringify(config));
+
+    // The server needs its handlers now, and the handlers need the server's URL at import.
+    let resolveHandlers!: (handlers: GatewayHandlers) => void;
+    const handlers = new Promise<GatewayHandlers>((r) => (resolveHandlers = r));
+    log("starting the Events API");
+    const events = await startEventsServer({
+      region,
+      port: ports.events || 0,
+      ...(certificate ? { tls: { key: certificate.key, cert: certificate.cert }, plainHttpPort: 0 } : {}),
+      // The certificate names localhost; Amplify derives wss://<this host>/event/realtime.
+      advertisedHost: "localhost",
+      namespaces: gatewayNamespaces({
+        onPublish: async (event) => (await handlers).onPublish!(event),
+        onSubscribe: async (event) => (await handlers).onSubscribe!(event),
+      }),
+      auth: {
+        verifyCognitoToken: createCognitoVerifier({ issuer: pool.issuer, clientId: pool.userPoolClientId }),
+        iamCredentials: LOCAL_CREDENTIALS,
+      },
+    });
+    running.events = events;
+
+    const lambdaEnv: LambdaEnvironment = {
+      stack,
+      region,
+      configPath,
+      // The worker runs in this process, whose fetch does not trust the local CA: it publishes over loopback HTTP.
+      eventsHttpEndpoint: events.plainHttpEndpoint ?? events.httpEndpoint,
+      publisherCredentials: LOCAL_CREDENTIALS,
+      idempotencyTable: tables[IDEMPOTENCY_TABLE.name]!,
+      dynamodbEndpoint: dynamodb.endpoint,
+      bedrockEndpoint: bedrock?.url,
+      defaultCredentials: model === "fake" ? LOCAL_CREDENTIALS : undefined,
+      workerTimeoutSeconds: config.worker.timeoutSeconds,
+    };
+    running.restoreEnvironment = applyEnvironment(lambdaVariables(lambdaEnv));
+    resolveHandlers(await loadGatewayHandlers(lambdaEnv));
+
+    const endpoints: LocalEndpoints = {
+      region,
+      events: {
+        httpEndpoint: events.httpEndpoint,
+        realtimeEndpoint: events.realtimeEndpoint,
+        ...(certificate ? { caCertPath: certificate.caCertPath } : {}),
+      },
+      cognito: { endpoint: cognito.endpoint, userPoolId: pool.userPoolId, userPoolClientId: pool.userPoolClientId },
+      users: pool.users,
+      webUrl: null,
+    };
+    const endpointsFile = join(stateDir, ENDPOINTS_FILE);
+    const written = await writeEndpointsFile(endpointsFile, endpoints);
+    running.removeEndpoints = () => removeEndpointsFile(endpointsFile, written);
+
+    let stopping: Promise<void> | undefined;
+    return {
+      stack,
+      region,
+      model,
+      config,
+      endpoints,
+      endpointsFile,
+      events,
+      bedrock,
+      dynamodb: { endpoint: dynamodb.endpoint, tables },
+      processes: [
+        { name: "DynamoDB Local", pid: dynamodb.pid },
+        { name: "cognito-local", pid: cognito.pid },
+      ],
+      stop: () => (stopping ??= stopAll()),
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
+
+/** What has started so far, for stopping it in the right order. */
+interface Running {
+  dynamodb?: LocalDynamoDb;
+  cognito?: CognitoLocal;
+  bedrock?: BedrockServer;
+  events?: EventsServer;
+  temporaryDir?: string;
+  restoreEnvironment?: () => void;
+  removeEndpoints?: () => Promise<void>;
+}
+
+/** Waits for every start to settle, then fails if one failed: the others have recorded themselves in Running, so the caller's cleanup stops them. */
+async function allStarted<T extends readonly unknown[]>(starts: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const results = await Promise.allSettled(starts);
+  const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failure) throw failure.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}
+
+/**
+ * First no new requests; then the model server cuts its streams so running workers wind up;
+ * then a bounded wait for them (Lambda would stop a hung one at its timeout; here it must
+ * not hold Ctrl-C); only then the databases and the child processes.
+ */
+async function stopRunning(running: Running): Promise<void> {
+  const quietly = (step: Promise<unknown> | undefined) => step?.catch(() => undefined);
+  await quietly(running.removeEndpoints?.());
+  await quietly(running.events?.close());
+  await quietly(running.bedrock?.close());
+  if (running.events) {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([running.events.idle(), new Promise<void>((r) => (timer = setTimeout(r, WORKER_DRAIN_MS)))]);
+    clearTimeout(timer);
+  }
+  running.restoreEnvironment?.();
+  await Promise.all([quietly(running.cognito?.stop()), quietly(running.dynamodb?.stop())]);
+  if (running.temporaryDir) await rm(running.temporaryDir, { recursive: true, force: true });
+}
+
+/** Tables named `ai-gateway-<stack>-<logical name>`; a persisted one is reused. */
+async function createTables(dynamodb: LocalDynamoDb, stack: string): Promise<Record<string, string>> {
+  const names: Record<string, string> = {};
+  for (const schema of TABLES as readonly TableSchema[]) {
+    const name = `ai-gateway-${stack}-${schema.name}`;
+    try {
+      await createTable(dynamodb.client, schema, name);
+    } catch (err) {
+      if (!(err instanceof ResourceInUseException)) throw err;
+    }
+    names[schema.name] = name;
+  }
+  return names;
+}
+
+/** Real Bedrock needs the developer's AWS credentials; say so before anything starts. */
+async function requireAwsCredentials(): Promise<void> {
+  try {
+    await defaultProvider()();
+  } catch {
+    throw new Error(
+      "--model bedrock calls real Bedrock with your AWS credentials, and none were found " +
+        "(environment, shared config/SSO profile, or instance role). Configure them, or run with --model fake.",
+    );
+  }
+}
