@@ -157,7 +157,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       workerTimeoutSeconds: config.worker.timeoutSeconds,
     };
     running.restoreEnvironment = applyEnvironment(lambdaVariables(lambdaEnv));
-    resolveHandlers(await loadGatewayHandlers(lambdaEnv));
+    resolveHandlers(await loadGatewayHandlers(lambdaEnv, { workerConcurrency: config.worker.reservedConcurrency }));
 
     const endpoints: LocalEndpoints = {
       region,

@@ -1,8 +1,8 @@
 /**
  * Running the gateway's Lambda handlers unchanged inside the local gateway: their environment
  * is set before they are imported (they build their clients at import, like a Lambda
- * container), and each gateway gets its own instance of the handler modules, so a second
- * gateway in one process never talks to the first one's endpoints.
+ * container), each container is its own instance of the handler module, and a second gateway
+ * in one process never talks to the first one's endpoints.
  */
 import { randomUUID } from "node:crypto";
 import type { Context } from "aws-lambda";
@@ -91,26 +91,101 @@ export function applyEnvironment(variables: Record<string, string | undefined>):
 type WorkerModule = typeof import("../functions/chatWorker.js");
 type SubscribeModule = typeof import("../functions/onSubscribe.js");
 
+/**
+ * Execution environments of one function, as Lambda runs them: each serves one invocation at a
+ * time (Powertools' Logger and Metrics, and the idempotency context, are per container and
+ * assume exactly that); a busy function gets a new one (a cold start) up to its concurrency
+ * limit, beyond which invocations wait, as throttled async invocations are retried by Lambda.
+ */
+export class FunctionContainers<T> {
+  private readonly idle: T[] = [];
+  private readonly waiting: ((container: T) => void)[] = [];
+  private created = 0;
+
+  constructor(
+    private readonly create: () => Promise<T>,
+    readonly maxConcurrency: number,
+  ) {}
+
+  /** Starts the first container now, so a handler that fails at import fails the start. */
+  async warm(): Promise<void> {
+    this.created++;
+    this.idle.push(await this.create());
+  }
+
+  get size(): number {
+    return this.created;
+  }
+
+  async invoke<R>(run: (container: T) => Promise<R>): Promise<R> {
+    const container = await this.acquire();
+    try {
+      return await run(container);
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next(container);
+      else this.idle.push(container);
+    }
+  }
+
+  private async acquire(): Promise<T> {
+    const idle = this.idle.pop();
+    if (idle) return idle;
+    if (this.created >= this.maxConcurrency) return new Promise<T>((resolve) => this.waiting.push(resolve));
+    this.created++;
+    try {
+      return await this.create();
+    } catch (err) {
+      this.created--;
+      throw err;
+    }
+  }
+}
+
 let instances = 0;
+let importing: Promise<unknown> = Promise.resolve();
 
 /**
- * Imports fresh instances of the onSubscribe and chat worker handlers under `env` and wraps
- * them as the Events server's namespace handlers. The caller restores the environment.
+ * A fresh instance of a handler module (a query string makes a new module instance), imported
+ * under the gateway's own environment: imports are serialized so two gateways in one process
+ * never see each other's variables while a handler builds its clients.
  */
-export async function loadGatewayHandlers(env: LambdaEnvironment): Promise<GatewayHandlers> {
-  // A query string makes a new module instance; the specifiers are variables so that the
-  // TypeScript resolver does not try to resolve the query.
-  const instance = `?gateway=${++instances}`;
+function importHandler<T>(specifier: string, variables: Record<string, string | undefined>): Promise<T> {
+  const imported = importing.then(async () => {
+    const restore = applyEnvironment(variables);
+    try {
+      return (await import(`${specifier}?instance=${++instances}`)) as T;
+    } finally {
+      restore();
+    }
+  });
+  importing = imported.catch(() => undefined);
+  return imported;
+}
+
+/** Concurrency of the subscription authorizer, which has no reserved concurrency of its own. */
+const AUTHORIZER_CONCURRENCY = 50;
+
+/**
+ * The onSubscribe and chat worker handlers as the Events server's namespace handlers, each
+ * running in its own containers; the worker's concurrency is its reserved concurrency.
+ */
+export async function loadGatewayHandlers(env: LambdaEnvironment, options: { workerConcurrency: number }): Promise<GatewayHandlers> {
+  const variables = lambdaVariables(env);
+  // The specifiers are variables so that TypeScript does not try to resolve the query string.
   const workerPath = "../functions/chatWorker.js";
   const subscribePath = "../functions/onSubscribe.js";
-  const worker = (await import(workerPath + instance)) as WorkerModule;
-  const subscribe = (await import(subscribePath + instance)) as SubscribeModule;
+  const workers = new FunctionContainers(() => importHandler<WorkerModule>(workerPath, variables), options.workerConcurrency);
+  const authorizers = new FunctionContainers(() => importHandler<SubscribeModule>(subscribePath, variables), AUTHORIZER_CONCURRENCY);
+  await Promise.all([workers.warm(), authorizers.warm()]);
   const context = (name: string, timeoutSeconds: number) =>
     lambdaContext(`ai-gateway-${env.stack}-${name}`, { timeoutSeconds, region: env.region }) as unknown as Context;
   return {
-    onSubscribe: async (event) => (await subscribe.handler(event as AppSyncEventsEvent, context("subscribe-authorizer", 10))) ?? null,
-    onPublish: async (event) => {
-      await worker.handler(event as AppSyncEventsEvent, context("chat-worker", env.workerTimeoutSeconds));
-    },
+    onSubscribe: (event) =>
+      authorizers.invoke(async ({ handler }) => (await handler(event as AppSyncEventsEvent, context("subscribe-authorizer", 10))) ?? null),
+    onPublish: (event) =>
+      workers.invoke(async ({ handler }) => {
+        await handler(event as AppSyncEventsEvent, context("chat-worker", env.workerTimeoutSeconds));
+      }),
   };
 }
