@@ -19,6 +19,11 @@ const GEO_REGIONS: Record<string, (region: string) => boolean> = {
   global: () => true,
 };
 
+/** Whether a profile with this prefix may route to `region` (tests compare it with the schema's). */
+export function profileRoutesTo(prefix: string, region: string): boolean {
+  return GEO_REGIONS[prefix]?.(region) ?? false;
+}
+
 export function profilePrefix(modelId: string): string | undefined {
   const parts = modelId.split(".");
   return parts.length > 2 && parts[0]! in GEO_REGIONS ? parts[0] : undefined;

@@ -37,6 +37,11 @@ const GEO_PREFIX_REGIONS: Record<string, (region: string) => boolean> = {
   global: () => true,
 };
 
+/** Whether a profile with this geo prefix may be called from (and route within) `region`. */
+export function profileServesRegion(prefix: string, region: string): boolean {
+  return GEO_PREFIX_REGIONS[prefix]?.(region) ?? false;
+}
+
 export function inferenceProfilePrefix(modelId: string): string | undefined {
   const head = modelId.split(".")[0]!;
   return head in GEO_PREFIX_REGIONS && modelId.split(".").length > 2 ? head : undefined;
@@ -54,7 +59,7 @@ export function parseGatewayConfig(raw: unknown, options: { region?: string } = 
     const region = options.region;
     const problems = config.models.flatMap((m, i) => {
       const prefix = inferenceProfilePrefix(m.id);
-      return prefix && !GEO_PREFIX_REGIONS[prefix]!(region)
+      return prefix && !profileServesRegion(prefix, region)
         ? [`${CONFIG_NAMESPACE}:models.${i}.id: inference profile "${m.id}" cannot be called from region ${region}`]
         : [];
     });
