@@ -71,7 +71,7 @@ describe("unmodified AppSync Events clients chat through npm start's gateway", (
   });
 
   it("a raw WebSocket client written from the AppSync Events protocol docs gets start, deltas and done", async () => {
-    const user = await signInDemoUser(t.gateway, "default");
+    const user = await signInDemoUser(t, "default");
     const events = await chatOnce(t, user, "Hello from a raw client [[fake:tokens=12]]");
     const modelId = t.gateway.config.models.find((m) => m.default)!.id;
     expectStreamedAnswer(events, modelId);
@@ -80,7 +80,7 @@ describe("unmodified AppSync Events clients chat through npm start's gateway", (
   });
 
   it("accepts Cognito ID tokens as well as access tokens, as AppSync does", async () => {
-    const user = await signInDemoUser(t.gateway, "pro");
+    const user = await signInDemoUser(t, "pro");
     expect(claimsOf(user.idToken).token_use).toBe("id");
     const events = await chatOnce(t, { ...user, accessToken: user.idToken }, "Hello with an ID token");
     expect(events.at(-1)!.type).toBe("done");
@@ -108,7 +108,7 @@ describe("endpoints.json", () => {
 
   it("lists demo users who sign in and belong to their tier's group", async () => {
     for (const user of t.gateway.endpoints.users) {
-      const signedIn = await signInDemoUser(t.gateway, user.tier);
+      const signedIn = await signInDemoUser(t, user.tier);
       expect(claimsOf(signedIn.accessToken)["cognito:groups"]).toEqual([user.tier]);
     }
   });

@@ -23,8 +23,8 @@ let aliceClient: RawEventsClient;
 
 beforeAll(async () => {
   t = await startTestGateway();
-  alice = await signInDemoUser(t.gateway, "default");
-  bob = await signInDemoUser(t.gateway, "pro");
+  alice = await signInDemoUser(t, "default");
+  bob = await signInDemoUser(t, "pro");
   aliceClient = await connectRaw(t, alice.accessToken);
 });
 
@@ -33,7 +33,7 @@ afterAll(async () => {
   await t?.close();
 });
 
-const aliceHeaders = () => authHeaders(t.gateway, alice.accessToken);
+const aliceHeaders = () => authHeaders(t, alice.accessToken);
 
 /** cognito-local signs every pool's tokens with one published key: a valid signature on chosen claims. */
 function tokenSignedByCognitoLocal(claims: Record<string, unknown>): string {
@@ -117,18 +117,18 @@ describe("tokens the gateway refuses", () => {
 
   it("refuses an expired token even though cognito-local's key signed it", async () => {
     const token = expiredToken(alice);
-    expect(await connectionReply(authHeaders(t.gateway, token))).toMatchObject(connectionRefused);
+    expect(await connectionReply(authHeaders(t, token))).toMatchObject(connectionRefused);
     expect((await postStatus({ Authorization: token })).status).toBe(401);
-    expect(await aliceClient.subscribe(`/Outbound-Messages/${alice.sub}`, authHeaders(t.gateway, token))).toMatchObject({
+    expect(await aliceClient.subscribe(`/Outbound-Messages/${alice.sub}`, authHeaders(t, token))).toMatchObject({
       reply: unauthorized,
     });
   });
 
   it("refuses a token whose claims were changed after signing", async () => {
     const token = tamperedToken();
-    expect(await connectionReply(authHeaders(t.gateway, token))).toMatchObject(connectionRefused);
+    expect(await connectionReply(authHeaders(t, token))).toMatchObject(connectionRefused);
     expect((await postStatus({ Authorization: token })).status).toBe(401);
-    expect(await aliceClient.subscribe(`/Outbound-Messages/${bob.sub}`, authHeaders(t.gateway, token))).toMatchObject({
+    expect(await aliceClient.subscribe(`/Outbound-Messages/${bob.sub}`, authHeaders(t, token))).toMatchObject({
       reply: unauthorized,
     });
   });

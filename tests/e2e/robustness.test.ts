@@ -49,8 +49,8 @@ const connectionsDrainTo = (count: number) =>
 
 describe("a gateway under stress keeps serving", () => {
   it("finishes the answer of a client that disconnects mid-answer, and serves the next client", async () => {
-    const user = await signInDemoUser(t.gateway, "pro");
-    const headers = authHeaders(t.gateway, user.accessToken);
+    const user = await signInDemoUser(t, "pro");
+    const headers = authHeaders(t, user.accessToken);
     const outbound = `/Outbound-Messages/${user.sub}`;
     const connectionsBefore = t.gateway.events.connectionCount();
     const client = await connectRaw(t, user.accessToken);
@@ -82,7 +82,7 @@ describe("a gateway under stress keeps serving", () => {
     const users = await inBatches(
       Array.from({ length: CONCURRENT_USERS }, (_, i) => `load-${i}@example.com`),
       10,
-      (username) => createUser(t.gateway, username),
+      (username) => createUser(t, username),
     );
     expect(new Set(users.map((u) => u.sub)).size).toBe(CONCURRENT_USERS);
 
@@ -100,7 +100,7 @@ describe("a gateway under stress keeps serving", () => {
     });
     await connectionsDrainTo(0);
 
-    const after = await chatOnce(t, await signInDemoUser(t.gateway, "default"), "And now? [[fake:tokens=2]]");
+    const after = await chatOnce(t, await signInDemoUser(t, "default"), "And now? [[fake:tokens=2]]");
     expect(after.at(-1)!.type).toBe("done");
   });
 

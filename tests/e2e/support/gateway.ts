@@ -10,14 +10,20 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { OutboundEvent } from "../../../functions/lib/protocol/outbound.js";
 import { ensureUser } from "../../../local/cognito.js";
+import type { LocalEndpoints } from "../../../local/endpoints.js";
 import { LOCAL_CREDENTIALS } from "../../../local/dynamodb.js";
 import { type LocalGateway, type LocalGatewayOptions, startLocalGateway } from "../../../local/gateway.js";
 import { type AuthHeaders, cognitoHeaders, RawEventsClient } from "../../../local/events/testing/raw-client.js";
 
-export interface TestGateway {
-  gateway: LocalGateway;
+/** What a client needs to reach a local gateway: its endpoints.json and the CA to trust. */
+export interface GatewayTarget {
+  endpoints: LocalEndpoints;
   /** The local CA (PEM) that clients in this process pass as `ca`. */
   ca: string;
+}
+
+export interface TestGateway extends GatewayTarget {
+  gateway: LocalGateway;
   stateDir: string;
   close(): Promise<void>;
 }
@@ -28,6 +34,7 @@ export async function startTestGateway(options: LocalGatewayOptions = {}): Promi
   const ca = await readFile(gateway.endpoints.events.caCertPath!, "utf8");
   return {
     gateway,
+    endpoints: gateway.endpoints,
     ca,
     stateDir,
     close: async () => {
@@ -43,25 +50,21 @@ export interface SignedInUser {
   idToken: string;
 }
 
-const cognitoClients = new WeakMap<LocalGateway, CognitoIdentityProviderClient>();
+const cognitoClients = new WeakMap<LocalEndpoints, CognitoIdentityProviderClient>();
 
-export function cognitoClient(gateway: LocalGateway): CognitoIdentityProviderClient {
-  let client = cognitoClients.get(gateway);
+export function cognitoClient({ endpoints }: GatewayTarget): CognitoIdentityProviderClient {
+  let client = cognitoClients.get(endpoints);
   if (!client) {
-    client = new CognitoIdentityProviderClient({
-      endpoint: gateway.endpoints.cognito.endpoint,
-      region: gateway.region,
-      credentials: LOCAL_CREDENTIALS,
-    });
-    cognitoClients.set(gateway, client);
+    client = new CognitoIdentityProviderClient({ endpoint: endpoints.cognito.endpoint, region: endpoints.region, credentials: LOCAL_CREDENTIALS });
+    cognitoClients.set(endpoints, client);
   }
   return client;
 }
 
-export async function signIn(gateway: LocalGateway, username: string, password: string): Promise<SignedInUser> {
-  const result = await cognitoClient(gateway).send(
+export async function signIn(target: GatewayTarget, username: string, password: string): Promise<SignedInUser> {
+  const result = await cognitoClient(target).send(
     new InitiateAuthCommand({
-      ClientId: gateway.endpoints.cognito.userPoolClientId,
+      ClientId: target.endpoints.cognito.userPoolClientId,
       AuthFlow: "USER_PASSWORD_AUTH",
       AuthParameters: { USERNAME: username, PASSWORD: password },
     }),
@@ -70,27 +73,27 @@ export async function signIn(gateway: LocalGateway, username: string, password: 
   return { sub: claimsOf(accessToken).sub as string, accessToken, idToken: result.AuthenticationResult!.IdToken! };
 }
 
-export async function signInDemoUser(gateway: LocalGateway, tier = "default"): Promise<SignedInUser> {
-  const user = gateway.endpoints.users.find((u) => u.tier === tier)!;
-  return signIn(gateway, user.username, user.password);
+export async function signInDemoUser(target: GatewayTarget, tier = "default"): Promise<SignedInUser> {
+  const user = target.endpoints.users.find((u) => u.tier === tier)!;
+  return signIn(target, user.username, user.password);
 }
 
 /** Creates a user in the gateway's pool (no group: the default tier) and signs it in. */
-export async function createUser(gateway: LocalGateway, username: string): Promise<SignedInUser> {
+export async function createUser(target: GatewayTarget, username: string): Promise<SignedInUser> {
   const password = "Test-User-Passw0rd!";
-  await ensureUser(cognitoClient(gateway), gateway.endpoints.cognito.userPoolId, username, password);
-  return signIn(gateway, username, password);
+  await ensureUser(cognitoClient(target), target.endpoints.cognito.userPoolId, username, password);
+  return signIn(target, username, password);
 }
 
 export const claimsOf = (token: string): Record<string, unknown> =>
   JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString("utf8")) as Record<string, unknown>;
 
-export const authHeaders = (gateway: LocalGateway, token: string): AuthHeaders =>
-  cognitoHeaders(gateway.endpoints.events.httpEndpoint, token);
+export const authHeaders = (target: GatewayTarget, token: string): AuthHeaders =>
+  cognitoHeaders(target.endpoints.events.httpEndpoint, token);
 
 /** A raw client, connected and acknowledged, with its user's token on the connection. */
-export async function connectRaw(t: TestGateway, token: string): Promise<RawEventsClient> {
-  const client = await RawEventsClient.connect(t.gateway.endpoints.events.realtimeEndpoint, authHeaders(t.gateway, token), { ca: t.ca });
+export async function connectRaw(target: GatewayTarget, token: string): Promise<RawEventsClient> {
+  const client = await RawEventsClient.connect(target.endpoints.events.realtimeEndpoint, authHeaders(target, token), { ca: target.ca });
   const ack = await client.init();
   if (ack.type !== "connection_ack") throw new Error(`expected connection_ack, got ${JSON.stringify(ack)}`);
   return client;
@@ -116,10 +119,10 @@ export async function answerOf(client: RawEventsClient, subscriptionId: string, 
 }
 
 /** Subscribes to the user's outbound channel, publishes one chat over the WebSocket, returns the answer. */
-export async function chatOnce(t: TestGateway, user: SignedInUser, message: string): Promise<OutboundEvent[]> {
-  const client = await connectRaw(t, user.accessToken);
+export async function chatOnce(target: GatewayTarget, user: SignedInUser, message: string): Promise<OutboundEvent[]> {
+  const client = await connectRaw(target, user.accessToken);
   try {
-    const headers = authHeaders(t.gateway, user.accessToken);
+    const headers = authHeaders(target, user.accessToken);
     const { id, reply } = await client.subscribe(`/Outbound-Messages/${user.sub}`, headers);
     if (reply.type !== "subscribe_success") throw new Error(`subscribe failed: ${JSON.stringify(reply)}`);
     const payload = chatPayload(message);
