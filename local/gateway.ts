@@ -85,6 +85,12 @@ const PORT_FLAGS: Record<keyof LocalGatewayPorts, string> = {
 /** How long stop() lets running workers finish before their databases go away. */
 const WORKER_DRAIN_MS = 5000;
 
+/**
+ * Starts everything on loopback and writes `<stateDir>/endpoints.json`. Gateways may start one
+ * after another in one process (each gets its own handler instances); two running at once in
+ * one process is not supported, because the handlers' AWS SDK clients read their credentials
+ * from process.env.
+ */
 export async function startLocalGateway(options: LocalGatewayOptions = {}): Promise<LocalGateway> {
   const log = options.log ?? (() => undefined);
   const model = options.model ?? "fake";

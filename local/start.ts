@@ -31,8 +31,8 @@ async function main(): Promise<void> {
     console.log("Stopped. Nothing is left running.");
     process.exit(0);
   };
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
+  // SIGHUP: the terminal was closed; its children must not outlive it either.
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, stop);
 
   try {
     gateway = await startLocalGateway({ ...options, log: (line) => console.log(`- ${line}`) });
