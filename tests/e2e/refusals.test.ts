@@ -1,6 +1,7 @@
 import { createPrivateKey, sign } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { CreateUserPoolClientCommand, InitiateAuthCommand } from "@aws-sdk/client-cognito-identity-provider";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sendHttp } from "../../local/events/testing/fixture.js";
 import { RawEventsClient } from "../../local/events/testing/raw-client.js";
@@ -9,6 +10,7 @@ import {
   authHeaders,
   chatPayload,
   claimsOf,
+  cognitoClient,
   connectRaw,
   type SignedInUser,
   signInDemoUser,
@@ -122,6 +124,28 @@ describe("tokens the gateway refuses", () => {
     expect(await aliceClient.subscribe(`/Outbound-Messages/${alice.sub}`, authHeaders(t, token))).toMatchObject({
       reply: unauthorized,
     });
+  });
+
+  it("refuses a token of the same pool issued to another app client", async () => {
+    const { UserPoolClient } = await cognitoClient(t).send(
+      new CreateUserPoolClientCommand({ UserPoolId: t.endpoints.cognito.userPoolId, ClientName: "other-app", ExplicitAuthFlows: ["ALLOW_USER_PASSWORD_AUTH"] }),
+    );
+    const demo = t.endpoints.users[0]!;
+    const { AuthenticationResult } = await cognitoClient(t).send(
+      new InitiateAuthCommand({
+        ClientId: UserPoolClient!.ClientId!,
+        AuthFlow: "USER_PASSWORD_AUTH",
+        AuthParameters: { USERNAME: demo.username, PASSWORD: demo.password },
+      }),
+    );
+    for (const token of [AuthenticationResult!.AccessToken!, AuthenticationResult!.IdToken!]) {
+      expect(await connectionReply(authHeaders(t, token))).toMatchObject(connectionRefused);
+    }
+  });
+
+  it("refuses a validly signed token that is neither an id nor an access token", async () => {
+    const token = tokenSignedByCognitoLocal({ ...claimsOf(alice.accessToken), token_use: "refresh" });
+    expect(await connectionReply(authHeaders(t, token))).toMatchObject(connectionRefused);
   });
 
   it("refuses a token whose claims were changed after signing", async () => {
