@@ -6,11 +6,9 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { GatewayConfig } from "../functions/lib/config/schema.js";
+import { tierGroupPrecedence } from "../functions/lib/routing/tier.js";
 import { identityProviderSpecs } from "./lib/identityProviders.js";
 
-/** Cognito group precedence: lower wins. Tier priority: higher wins. */
-const PRECEDENCE_CEILING = 1000;
-export const groupPrecedence = (priority: number) => PRECEDENCE_CEILING - priority;
 
 export interface IdentityArgs {
   /** `ai-gateway:identity`. */
@@ -109,7 +107,7 @@ export class Identity extends pulumi.ComponentResource {
         {
           userPoolId: this.userPool.id,
           name: tier,
-          precedence: groupPrecedence(priority),
+          precedence: tierGroupPrecedence(priority),
           description: `Gateway tier "${tier}" (priority ${priority})`,
         },
         { parent: this },

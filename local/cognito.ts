@@ -19,6 +19,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdir } from "node:fs/promises";
 import { createRequire } from "node:module";
 import type { GatewayConfig } from "../functions/lib/config/schema.js";
+import { tierGroupPrecedence } from "../functions/lib/routing/tier.js";
 import { LOCAL_CREDENTIALS } from "./dynamodb.js";
 import { freePort } from "./ports.js";
 import { stopChild } from "./processes.js";
@@ -124,8 +125,6 @@ function waitUntilListening(child: ChildProcess): Promise<void> {
   });
 }
 
-/** Cognito group precedence: lower wins; tier priority: higher wins (as components/identity.ts). */
-const groupPrecedence = (priority: number) => 1000 - priority;
 
 /** `pro` -> `pro@example.com`: the pool signs in by email, like the deployed one. */
 export const demoUsername = (tier: string) => `${tier.toLowerCase().replace(/[^a-z0-9.-]/g, "-")}@example.com`;
@@ -148,7 +147,7 @@ export async function provisionUserPool(
       new CreateGroupCommand({
         UserPoolId: userPoolId,
         GroupName: tier,
-        Precedence: groupPrecedence(priority),
+        Precedence: tierGroupPrecedence(priority),
         Description: `Gateway tier "${tier}" (priority ${priority})`,
       }),
     );

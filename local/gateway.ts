@@ -55,6 +55,11 @@ export interface LocalGatewayOptions {
   ports?: LocalGatewayPorts;
   /** Progress lines while starting. */
   log?: (line: string) => void;
+  /**
+   * How many recent publishes and model requests the servers keep for inspection; a long
+   * `npm start` session sets a bound so memory stays flat. @default all (tests read them)
+   */
+  maxRecorded?: number;
 }
 
 export interface LocalGateway {
@@ -120,7 +125,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       startCognitoLocal({ dataDir: running.temporaryDir ?? join(persistDir, "cognito"), port: ports.cognito || undefined, region }).then(
         (c) => (running.cognito = c),
       ),
-      model === "fake" ? startBedrockServer({ port: ports.bedrock || 0 }).then((b) => (running.bedrock = b)) : Promise.resolve(undefined),
+      model === "fake" ? startBedrockServer({ port: ports.bedrock || 0, maxRecordedRequests: options.maxRecorded }).then((b) => (running.bedrock = b)) : Promise.resolve(undefined),
     ] as const);
 
     const tables = await createTables(dynamodb, stack);
@@ -135,6 +140,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     const events = await startEventsServer({
       region,
       port: ports.events || 0,
+      maxRecordedPublishes: options.maxRecorded,
       ...(certificate ? { tls: { key: certificate.key, cert: certificate.cert }, plainHttpPort: 0 } : {}),
       // The certificate names localhost; Amplify derives wss://<this host>/event/realtime.
       advertisedHost: "localhost",

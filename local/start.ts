@@ -35,7 +35,8 @@ async function main(): Promise<void> {
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, stop);
 
   try {
-    gateway = await startLocalGateway({ ...options, log: (line) => console.log(`- ${line}`) });
+    // A session may run for hours: keep only recent publishes and model requests in memory.
+    gateway = await startLocalGateway({ ...options, maxRecorded: 200, log: (line) => console.log(`- ${line}`) });
   } catch (err) {
     // ConfigError lists every bad key; other messages name the port, file or tool at fault.
     console.error(err instanceof ConfigError ? err.message : `Could not start the local gateway: ${(err as Error).message}`);

@@ -29,6 +29,8 @@ export interface BedrockServerOptions extends BedrockServerConfig {
   host?: string;
   /** @default 0 (a free port) */
   port?: number;
+  /** Keep only this many recent requests in `requests` (a long `npm start` session). @default all */
+  maxRecordedRequests?: number;
   /** Model ids the server knows; others get 404 ResourceNotFoundException. @default any id */
   models?: readonly string[];
 }
@@ -101,7 +103,7 @@ function chooseAnswer(behaviour: FakeBehaviour, tokensFromDirective: boolean, co
 }
 
 export async function startBedrockServer(options: BedrockServerOptions = {}): Promise<BedrockServer> {
-  const { host = "127.0.0.1", port = 0, models, faultTimes = null, ...initial } = options;
+  const { host = "127.0.0.1", port = 0, models, faultTimes = null, maxRecordedRequests = Infinity, ...initial } = options;
   const startBehaviour: FakeBehaviour = { ...DEFAULT_BEHAVIOUR, ...withoutUndefined(initial) };
   checkBehaviour(startBehaviour);
   let behaviour = startBehaviour;
@@ -115,6 +117,8 @@ export async function startBedrockServer(options: BedrockServerOptions = {}): Pr
 
   function record(entry: RecordedRequest): void {
     requests.push(entry);
+    const excess = requests.length - maxRecordedRequests;
+    if (excess > 0) requests.splice(0, excess);
     const ready = countWaiters.filter((w) => requests.length >= w.count);
     countWaiters = countWaiters.filter((w) => requests.length < w.count);
     for (const waiter of ready) waiter.resolve(requests);

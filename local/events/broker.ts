@@ -62,6 +62,8 @@ export interface BrokerOptions {
   region: string;
   /** Told about handlers that threw; the caller only ever sees a fixed message. */
   onHandlerError?: (failure: HandlerFailure) => void;
+  /** Keep only this many recent publishes (a long `npm start` session). @default all */
+  maxRecordedPublishes?: number;
 }
 
 export class EventsBroker {
@@ -155,6 +157,8 @@ export class EventsBroker {
 
   private record(record: PublishedRecord): void {
     this.published.push(record);
+    const excess = this.published.length - (this.options.maxRecordedPublishes ?? Infinity);
+    if (excess > 0) this.published.splice(0, excess);
     for (const listener of this.publishListeners) listener(record);
   }
 

@@ -36,6 +36,8 @@ export interface EventsServerOptions {
   /** @default 200, as AppSync */
   maxSubscriptionsPerConnection?: number;
   onHandlerError?: BrokerOptions["onHandlerError"];
+  /** Keep only this many recent publishes in `published`. @default all (tests read them) */
+  maxRecordedPublishes?: number;
   /**
    * With `tls`, also serve plain HTTP on this port of `host` (0 picks a free one): for
    * publishers on this machine that cannot trust the local CA, like the chat worker inside
@@ -101,6 +103,7 @@ export async function startEventsServer(options: EventsServerOptions): Promise<E
     auth: options.auth,
     region: options.region,
     onHandlerError: options.onHandlerError,
+    maxRecordedPublishes: options.maxRecordedPublishes,
   });
   const realtimeOptions = {
     broker,

@@ -10,6 +10,12 @@ export interface ResolvedTier {
   tier: TierConfig;
 }
 
+/**
+ * A tier's Cognito group precedence. Cognito: lower wins; tiers: higher priority wins. The
+ * schema bounds priority to 0..1000, so precedence stays non-negative.
+ */
+export const tierGroupPrecedence = (priority: number) => 1000 - priority;
+
 /** The caller's tier: their group with the highest priority, else `default`. */
 export function resolveTier(config: GatewayConfig, groups: readonly string[]): ResolvedTier {
   let best: ResolvedTier = { name: "default", tier: config.tiers.default! };
