@@ -5,6 +5,8 @@
 import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { beforeAll, describe, expect, it } from "vitest";
+import { TAGGABLE_TYPES } from "../../policies/rules/tags.js";
 import { evaluatePolicies, type PackConfig, type PolicyOutcome } from "../../policies/evaluate.js";
 import type { MockedResource } from "../../tools/mocked-stack.js";
 import { runMockedStack } from "../../tools/mocked-stack.js";
@@ -38,4 +40,27 @@ export function acceptsTags(type: string): boolean {
   const className = file![0]!.toUpperCase() + file!.slice(1);
   const args = new RegExp(`export interface ${className}Args \\{([\\s\\S]*?)\\n\\}`).exec(declarations);
   return !!args && /\n {4}tags\?:/.test(args[1]!);
+}
+
+/** The suite each stack's test file runs: every mandatory policy passes, tag coverage holds. */
+export function describeStackUnderPolicies(stack: "dev" | "prod"): void {
+  describe(`the ${stack} stack under the policy pack`, () => {
+    let resources: MockedResource[];
+    let outcomes: PolicyOutcome[];
+    beforeAll(async () => {
+      ({ resources, outcomes } = await evaluateStack(stack));
+    });
+
+    it("passes every mandatory policy", () => {
+      const failing = outcomes.filter((o) => o.enforcementLevel === "mandatory" && o.violations.length);
+      expect(failing).toEqual([]);
+      expect(outcomes.filter((o) => o.enforcementLevel === "mandatory").length).toBeGreaterThan(20);
+    });
+
+    it("lists every taggable resource type it creates as taggable", () => {
+      const types = [...new Set(resources.map((r) => r.type))];
+      expect(types.filter(acceptsTags).filter((t) => !TAGGABLE_TYPES.has(t))).toEqual([]);
+      expect(types.filter((t) => TAGGABLE_TYPES.has(t)).length).toBeGreaterThan(5);
+    });
+  });
 }
