@@ -35,7 +35,7 @@ const deps = {
 
 export const handler = middy(async (event: AppSyncEventsEvent, context: Context) => {
   deps.claim.registerLambdaContext(context);
-  await handleInboundPublish(deps, event);
+  await handleInboundPublish(deps, event, { remainingTimeMs: () => context.getRemainingTimeInMillis() });
 })
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics, { captureColdStartMetric: true }));

@@ -21,7 +21,21 @@ export interface ChatTurn {
   tier: ResolvedTier;
   relay: ResponseRelay;
   log: Logger;
+  /** Milliseconds until the invocation is cut off (Lambda's remaining time), when known. */
+  remainingTimeMs?: () => number;
 }
+
+/**
+ * Time kept back from the invocation's deadline: the turn ends itself, with its error event
+ * sent, before Lambda would kill it mid-answer.
+ */
+export const DEADLINE_MARGIN_MS = 10_000;
+
+const deadlineReached = () =>
+  new GatewayError("model_unavailable", "The answer took longer than this gateway allows and was stopped.", {
+    retryAfterSeconds: 30,
+    details: { reason: "deadline" },
+  });
 
 /** Thrown to release the request's claim: nothing was generated, so a resend may retry. */
 export class RetryableFailure extends Error {
@@ -32,6 +46,15 @@ export class RetryableFailure extends Error {
 }
 
 export async function answerChat(deps: WorkerDeps, turn: ChatTurn): Promise<void> {
+  const deadline = turn.remainingTimeMs ? deadlineSignal(turn.remainingTimeMs() - DEADLINE_MARGIN_MS) : undefined;
+  try {
+    await streamChat(deps, turn, deadline?.signal);
+  } finally {
+    deadline?.clear();
+  }
+}
+
+async function streamChat(deps: WorkerDeps, turn: ChatTurn, deadline: AbortSignal | undefined): Promise<void> {
   const { config, metrics } = deps;
   const { request, tier, relay, log } = turn;
   const chosen = resolveModel(config, tier.tier, request.modelId);
@@ -57,6 +80,7 @@ export async function answerChat(deps: WorkerDeps, turn: ChatTurn): Promise<void
         temperature: request.temperature,
       }),
       log,
+      deadline,
     );
   } catch (err) {
     // Nothing was generated: a throttled or unavailable model may be retried under this id.
@@ -106,4 +130,10 @@ export async function answerChat(deps: WorkerDeps, turn: ChatTurn): Promise<void
     first_token_ms: firstToken,
     total_ms: total,
   });
+}
+
+function deadlineSignal(afterMs: number): { signal: AbortSignal; clear(): void } {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(deadlineReached()), Math.max(0, afterMs));
+  return { signal: controller.signal, clear: () => clearTimeout(timer) };
 }

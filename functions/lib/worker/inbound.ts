@@ -16,7 +16,13 @@ import { allowedModels, defaultModelFor, resolveTier, type ResolvedTier } from "
 import { answerChat, RetryableFailure } from "./chat.js";
 import type { WorkerDeps } from "./deps.js";
 
-export async function handleInboundPublish(deps: WorkerDeps, event: AppSyncEventsEvent): Promise<void> {
+/** What the worker knows of the invocation it runs in. */
+export interface Invocation {
+  /** Milliseconds until Lambda cuts the invocation off. */
+  remainingTimeMs(): number;
+}
+
+export async function handleInboundPublish(deps: WorkerDeps, event: AppSyncEventsEvent, invocation?: Invocation): Promise<void> {
   const caller = cognitoCaller(event);
   const events = event.events ?? [];
   deps.metrics.addMetric(METRIC.inboundEvents, MetricUnit.Count, events.length);
@@ -27,7 +33,7 @@ export async function handleInboundPublish(deps: WorkerDeps, event: AppSyncEvent
     return;
   }
   const ownChannel = isOwnChannel(event.info.channel.segments, INBOUND_NAMESPACE, caller.sub);
-  await Promise.all(events.map((e) => handleInboundEvent(deps, caller, ownChannel, e)));
+  await Promise.all(events.map((e) => handleInboundEvent(deps, caller, ownChannel, e, invocation)));
 }
 
 async function handleInboundEvent(
@@ -35,6 +41,7 @@ async function handleInboundEvent(
   caller: Caller,
   ownChannel: boolean,
   event: { id: string; payload: unknown },
+  invocation: Invocation | undefined,
 ): Promise<void> {
   const requestId = requestIdOf(event);
   const log = deps.logger.createChild();
@@ -49,7 +56,9 @@ async function handleInboundEvent(
     conversationId = request.conversationId;
     const tier = resolveTier(deps.config, caller.groups);
     log.appendKeys({ action: request.action, conversation_id: conversationId, tier: tier.name });
-    const outcome = await deps.claim.runOnce({ sub: caller.sub, requestId }, () => runAction(deps, { request, tier, relay, log }));
+    const outcome = await deps.claim.runOnce({ sub: caller.sub, requestId }, () =>
+      runAction(deps, { request, tier, relay, log, remainingTimeMs: invocation?.remainingTimeMs }),
+    );
     if (outcome === "duplicate") log.info("duplicate request ignored");
   } catch (err) {
     const failure = err instanceof RetryableFailure ? err.failure : toGatewayError(err);
@@ -63,7 +72,7 @@ async function handleInboundEvent(
 
 async function runAction(
   deps: WorkerDeps,
-  ctx: { request: InboundRequest; tier: ResolvedTier; relay: ResponseRelay; log: Logger },
+  ctx: { request: InboundRequest; tier: ResolvedTier; relay: ResponseRelay; log: Logger; remainingTimeMs?: () => number },
 ): Promise<void> {
   const { request, tier, relay } = ctx;
   try {

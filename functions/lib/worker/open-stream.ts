@@ -37,10 +37,11 @@ export async function openModelStream(
   candidates: readonly ModelConfig[],
   request: (model: ModelConfig) => ConverseRequest,
   log: Logger,
+  signal?: AbortSignal,
 ): Promise<OpenStream> {
   let lastFailure: GatewayError | undefined;
   for (const [i, model] of candidates.entries()) {
-    const parts = converseStream(deps.bedrock, request(model), { idleTimeoutMs: deps.modelIdleTimeoutMs ?? 60_000 });
+    const parts = converseStream(deps.bedrock, request(model), { idleTimeoutMs: deps.modelIdleTimeoutMs ?? 60_000, signal });
     try {
       const first = await parts.next();
       return { model, parts: prepend(first, parts) };
