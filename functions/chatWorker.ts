@@ -37,5 +37,6 @@ export const handler = middy(async (event: AppSyncEventsEvent, context: Context)
   deps.claim.registerLambdaContext(context);
   await handleInboundPublish(deps, event, { remainingTimeMs: () => context.getRemainingTimeInMillis() });
 })
-  .use(injectLambdaContext(logger, { resetKeys: true }))
+  // The event holds the user's JWT (and prompts): never logged, whatever POWERTOOLS_LOGGER_LOG_EVENT says.
+  .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
   .use(logMetrics(metrics, { captureColdStartMetric: true }));

@@ -32,5 +32,6 @@ export const handler = middy(async (event: SQSEvent): Promise<SQSBatchResponse> 
   metrics.addMetric(METRIC.deadLetters, MetricUnit.Count, event.Records.length);
   return { batchItemFailures };
 })
-  .use(injectLambdaContext(logger, { resetKeys: true }))
+  // The event holds the user's JWT (and prompts): never logged, whatever POWERTOOLS_LOGGER_LOG_EVENT says.
+  .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
   .use(logMetrics(metrics));

@@ -22,5 +22,6 @@ export const handler = middy(async (event: AppSyncEventsEvent) => {
   metrics.addMetric(METRIC.refusedSubscriptions, MetricUnit.Count, decision ? 1 : 0);
   return decision;
 })
-  .use(injectLambdaContext(logger, { resetKeys: true }))
+  // The event holds the user's JWT (and prompts): never logged, whatever POWERTOOLS_LOGGER_LOG_EVENT says.
+  .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
   .use(logMetrics(metrics));

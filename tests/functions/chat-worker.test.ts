@@ -14,7 +14,7 @@ beforeAll(async () => {
     systemPrompt: "You are the test assistant.",
     relay: { flushIntervalMs: 20 },
     fallbackModels: [MODEL_NOVA_PRO],
-  });
+  }, { logLevel: "DEBUG" });
   ({ handler } = (await import("../../functions/chatWorker.js")) as never);
 });
 afterAll(() => harness?.close());
@@ -34,7 +34,7 @@ const forRequest = (events: OutboundEvent[], requestId: string) => events.filter
 describe("chat worker", () => {
   it("streams an answer as start, deltas and done, numbered from 0", async () => {
     const user = newUser();
-    const request = chat("What is the capital of France?", { maxTokens: 50_000 });
+    const request = chat("What is the capital of France?", { maxTokens: 50_000, temperature: 0.3 });
     await invoke(inboundPublish(user, [request]));
 
     const events = harness.outbound(user);
@@ -56,6 +56,7 @@ describe("chat worker", () => {
     expect(sent.modelId).toBe(MODEL_NOVA_LITE);
     expect(sent.body?.system).toEqual([{ text: "You are the test assistant." }]);
     expect(sent.body?.inferenceConfig?.maxTokens).toBe(2000);
+    expect(sent.body?.inferenceConfig?.temperature).toBe(0.3);
   });
 
   it("answers with the caller's allowed models and the default", async () => {
@@ -138,11 +139,25 @@ describe("chat worker", () => {
     const request = chat("Tell me once");
     const event = inboundPublish(user, [request]);
     await Promise.all([invoke(event), invoke(event)]);
+    const answered = harness.outbound(user);
     await invoke(event);
     const events = harness.outbound(user);
-    expect(events.filter((e) => e.type === "start")).toHaveLength(1);
-    expect(events.filter((e) => e.type === "done")).toHaveLength(1);
-    expect(events.filter((e) => e.type === "error")).toHaveLength(0);
+    expect(harness.bedrock.requests).toHaveLength(1);
+    expect(answered.filter((e) => e.type === "start")).toHaveLength(1);
+    expect(answered.filter((e) => e.type === "done")).toHaveLength(1);
+    // The late duplicate gets the final event again, under its original seq: a client that
+    // de-duplicates by (requestId, seq) sees one answer; one that missed the end learns it.
+    expect(events.slice(answered.length)).toEqual([answered.at(-1)]);
+  });
+
+  it("tells a client that resends a request which failed mid-answer how it ended, instead of staying silent", async () => {
+    const user = newUser();
+    const request = chat("Break [[fake:tokens=30,fault=midstream,after=5,error=throttling]]");
+    await invoke(inboundPublish(user, [request]));
+    const first = harness.outbound(user);
+    expect(first.at(-1)).toMatchObject({ type: "error", code: "model_throttled" });
+    await invoke(inboundPublish(user, [request]));
+    expect(harness.outbound(user).slice(first.length)).toEqual([first.at(-1)]);
     expect(harness.bedrock.requests).toHaveLength(1);
   });
 
@@ -215,14 +230,15 @@ describe("chat worker", () => {
       lines.push(String(chunk));
       return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
     }) as typeof process.stdout.write;
-    const previous = process.env.POWERTOOLS_LOG_LEVEL;
     try {
       await invoke(inboundPublish(user, [chat(secretPrompt)]));
     } finally {
       process.stdout.write = write;
-      process.env.POWERTOOLS_LOG_LEVEL = previous;
     }
     const logged = lines.join("");
+    // At DEBUG, every line the worker can write was written; the turn's summary is among them.
+    const answeredLine = lines.flatMap((l) => l.split("\n")).find((l) => l.includes('"chat answered"'));
+    expect(JSON.parse(answeredLine!)).toMatchObject({ user_id: user, tier: "default", model_id: MODEL_NOVA_LITE, correlation_id: expect.any(String), conversation_id: expect.any(String) });
     const answer = fakeAnswer(MODEL_NOVA_LITE, secretPrompt, 24);
     expect(logged).not.toContain("zanzibar");
     expect(logged).not.toContain(answer.split(" ").slice(0, 4).join(" "));

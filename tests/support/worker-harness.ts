@@ -8,7 +8,14 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Logger } from "@aws-lambda-powertools/logger";
+import { Metrics } from "@aws-lambda-powertools/metrics";
 import { inject } from "vitest";
+import { createBedrockClient } from "../../functions/lib/bedrock/client.js";
+import { loadGatewayConfig } from "../../functions/lib/config/load.js";
+import { dynamoDbFromEnv, eventPublisherFromEnv } from "../../functions/lib/runtime.js";
+import type { WorkerDeps } from "../../functions/lib/worker/deps.js";
+import { createRequestClaim } from "../../functions/lib/worker/request-claim.js";
 import { parseGatewayConfig } from "../../functions/lib/config/parse.js";
 import type { GatewayConfigInput } from "../../functions/lib/config/schema.js";
 import { ENV } from "../../functions/lib/env.js";
@@ -33,7 +40,10 @@ export interface WorkerHarness {
   close(): Promise<void>;
 }
 
-export async function startWorkerHarness(configInput: GatewayConfigInput): Promise<WorkerHarness> {
+export async function startWorkerHarness(
+  configInput: GatewayConfigInput,
+  options: { logLevel?: "DEBUG" | "INFO" | "WARN" } = {},
+): Promise<WorkerHarness> {
   const dynamodb = new Client({ endpoint: inject("dynamodbEndpoint"), region: REGION, credentials: LOCAL_CREDENTIALS });
   const idempotencyTable = `idempotency-${randomUUID()}`;
   await createTable(dynamodb, IDEMPOTENCY_TABLE, idempotencyTable);
@@ -56,7 +66,7 @@ export async function startWorkerHarness(configInput: GatewayConfigInput): Promi
     [ENV.idempotencyTable]: idempotencyTable,
     [ENV.dynamodbEndpoint]: inject("dynamodbEndpoint"),
     [ENV.bedrockEndpoint]: bedrock.url,
-    POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? "WARN",
+    POWERTOOLS_LOG_LEVEL: options.logLevel ?? "WARN",
   });
 
   return {
@@ -73,6 +83,22 @@ export async function startWorkerHarness(configInput: GatewayConfigInput): Promi
       await Promise.all([bedrock.close(), events.close()]);
       dynamodb.destroy();
     },
+  };
+}
+
+/**
+ * The worker's dependencies built the way the handler builds them, from the harness's
+ * environment, for tests that call functions/lib directly with settings of their own.
+ */
+export function workerDeps(harness: WorkerHarness, overrides: Partial<WorkerDeps> = {}): WorkerDeps {
+  return {
+    config: loadGatewayConfig(),
+    bedrock: createBedrockClient({ endpoint: harness.bedrock.url }),
+    publisher: eventPublisherFromEnv(),
+    claim: createRequestClaim({ tableName: harness.idempotencyTable, dynamodb: dynamoDbFromEnv(), expiresAfterSeconds: 3600 }),
+    logger: new Logger({ serviceName: "test", logLevel: "CRITICAL" }),
+    metrics: new Metrics({ namespace: "Test", serviceName: "test" }),
+    ...overrides,
   };
 }
 

@@ -32,6 +32,8 @@ export interface HttpPublisherOptions {
   credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider;
   maxAttempts?: number;
   baseDelayMs?: number;
+  /** One attempt's limit: a hung connection must not hold the answer until Lambda's timeout. */
+  attemptTimeoutMs?: number;
   fetch?: typeof fetch;
 }
 
@@ -40,6 +42,7 @@ export class HttpEventPublisher implements Publisher {
   private readonly signer: SignatureV4;
   private readonly maxAttempts: number;
   private readonly baseDelayMs: number;
+  private readonly attemptTimeoutMs: number;
   private readonly fetch: typeof fetch;
 
   constructor(options: HttpPublisherOptions) {
@@ -47,6 +50,7 @@ export class HttpEventPublisher implements Publisher {
     this.signer = new SignatureV4({ service: "appsync", region: options.region, credentials: options.credentials, sha256: Sha256 });
     this.maxAttempts = options.maxAttempts ?? 4;
     this.baseDelayMs = options.baseDelayMs ?? 50;
+    this.attemptTimeoutMs = options.attemptTimeoutMs ?? 5000;
     this.fetch = options.fetch ?? fetch;
   }
 
@@ -88,7 +92,7 @@ export class HttpEventPublisher implements Publisher {
       body,
     });
     const signed = await this.signer.sign(request);
-    return this.fetch(this.url, { method: "POST", headers: signed.headers, body });
+    return this.fetch(this.url, { method: "POST", headers: signed.headers, body, signal: AbortSignal.timeout(this.attemptTimeoutMs) });
   }
 }
 

@@ -25,6 +25,7 @@ export class ResponseRelay {
   private chain: Promise<void> = Promise.resolve();
   private sentFirstDelta = false;
   private failure: unknown;
+  private last: OutboundEvent | undefined;
 
   constructor(
     private readonly publisher: Publisher,
@@ -35,6 +36,17 @@ export class ResponseRelay {
 
   get failed(): boolean {
     return this.failure !== undefined;
+  }
+
+  /** The last event queued: a request's outcome once it is over. */
+  get lastEvent(): OutboundEvent | undefined {
+    return this.last;
+  }
+
+  /** Publishes an event already numbered by an earlier relay (a duplicate's replay). */
+  replay(event: OutboundEvent): void {
+    this.pending.push(event);
+    this.flushNow();
   }
 
   /** Queue a whole event. Anything but `start` and `delta` ends a request, so it flushes now. */
@@ -68,6 +80,7 @@ export class ResponseRelay {
 
   private enqueue(body: OutboundBody): void {
     const event = { ...body, requestId: this.requestId, seq: this.seq++ } as OutboundEvent;
+    this.last = event;
     this.pending.push(event);
   }
 

@@ -11,6 +11,7 @@ import { INBOUND_NAMESPACE, isOwnChannel, outboundChannel } from "../protocol/ch
 import { errorBody, GatewayError, toGatewayError } from "../protocol/errors.js";
 import { parseInboundPayload } from "../protocol/parse.js";
 import type { ChatRequest, InboundRequest } from "../protocol/inbound.js";
+import type { OutboundEvent } from "../protocol/outbound.js";
 import { ResponseRelay } from "../relay/relay.js";
 import { allowedModels, defaultModelFor, resolveTier, type ResolvedTier } from "../routing/tier.js";
 import { answerChat, RetryableFailure } from "./chat.js";
@@ -56,10 +57,16 @@ async function handleInboundEvent(
     conversationId = request.conversationId;
     const tier = resolveTier(deps.config, caller.groups);
     log.appendKeys({ action: request.action, conversation_id: conversationId, tier: tier.name });
-    const outcome = await deps.claim.runOnce({ sub: caller.sub, requestId }, () =>
-      runAction(deps, { request, tier, relay, log, remainingTimeMs: invocation?.remainingTimeMs }),
-    );
-    if (outcome === "duplicate") log.info("duplicate request ignored");
+    const outcome = await deps.claim.runOnce({ sub: caller.sub, requestId }, async () => {
+      await runAction(deps, { request, tier, relay, log, remainingTimeMs: invocation?.remainingTimeMs });
+      return outcomeToKeep(relay);
+    });
+    if (outcome.kind === "finished") {
+      // A redelivery or a client's resend: repeat the final event (same seq, so a client that
+      // has it drops it), so a client that missed it learns how its request ended.
+      if (outcome.result) relay.replay(outcome.result as unknown as OutboundEvent);
+      log.info("duplicate of a finished request", { replayed: outcome.result !== null });
+    } else if (outcome.kind === "in_progress") log.info("duplicate of a request still being answered");
   } catch (err) {
     const failure = err instanceof RetryableFailure ? err.failure : toGatewayError(err);
     if (failure.code === "internal_error") log.error("request failed", { error_name: (err as Error)?.name });
@@ -99,6 +106,15 @@ async function runAction(
     if (failure.code === "internal_error") ctx.log.error("action failed", { error_name: (err as Error)?.name });
     relay.send(errorBody(failure, request.conversationId));
   }
+}
+
+/**
+ * The event a duplicate is answered with: the request's final one. Deltas (answer text) are
+ * never kept: the idempotency table holds no prompt or answer text.
+ */
+function outcomeToKeep(relay: ResponseRelay): Record<string, unknown> | null {
+  const last = relay.lastEvent;
+  return last && last.type !== "delta" && last.type !== "start" ? { ...last } : null;
 }
 
 /** The request id to answer under: the client's, when it sent a usable one. */

@@ -8,11 +8,19 @@ import { IdempotencyAlreadyInProgressError, IdempotencyConfig, makeIdempotent } 
 import { DynamoDBPersistenceLayer } from "@aws-lambda-powertools/idempotency/dynamodb";
 import type { Context } from "aws-lambda";
 
-export type ClaimOutcome = "ran" | "duplicate";
+/** What a finished request left behind: its final event, replayed to a duplicate. */
+export type ClaimResult = Record<string, unknown> | null;
+
+export type ClaimOutcome =
+  | { kind: "ran" }
+  /** Claimed before and finished: `result` is what that run returned. */
+  | { kind: "finished"; result: ClaimResult }
+  /** Claimed before and still running: the original run answers. */
+  | { kind: "in_progress" };
 
 export interface RequestClaim {
   /** Runs `work` unless this request was claimed before; tells which happened. */
-  runOnce(key: { sub: string; requestId: string }, work: () => Promise<void>): Promise<ClaimOutcome>;
+  runOnce(key: { sub: string; requestId: string }, work: () => Promise<ClaimResult>): Promise<ClaimOutcome>;
   registerLambdaContext(context: Context): void;
 }
 
@@ -29,10 +37,7 @@ export function createRequestClaim(options: {
   });
   const persistenceStore = new DynamoDBPersistenceLayer({ tableName: options.tableName, awsSdkV3Client: options.dynamodb });
   const claimed = makeIdempotent(
-    async (_key: { sub: string; requestId: string }, work: () => Promise<void>) => {
-      await work();
-      return { finished: true };
-    },
+    async (_key: { sub: string; requestId: string }, work: () => Promise<ClaimResult>) => ({ result: await work() }),
     { persistenceStore, config, dataIndexArgument: 0, keyPrefix: "chat-request" },
   );
 
@@ -40,15 +45,15 @@ export function createRequestClaim(options: {
     async runOnce(key, work) {
       let ran = false;
       try {
-        await claimed({ sub: key.sub, requestId: key.requestId }, async () => {
+        const stored = await claimed({ sub: key.sub, requestId: key.requestId }, () => {
           ran = true;
-          await work();
+          return work();
         });
+        return ran ? { kind: "ran" } : { kind: "finished", result: stored.result ?? null };
       } catch (err) {
-        if (err instanceof IdempotencyAlreadyInProgressError) return "duplicate";
+        if (err instanceof IdempotencyAlreadyInProgressError) return { kind: "in_progress" };
         throw err;
       }
-      return ran ? "ran" : "duplicate";
     },
     registerLambdaContext: (context) => config.registerLambdaContext(context),
   };

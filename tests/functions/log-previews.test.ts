@@ -1,0 +1,38 @@
+import { Logger } from "@aws-lambda-powertools/logger";
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadGatewayConfig } from "../../functions/lib/config/load.js";
+import { handleInboundPublish } from "../../functions/lib/worker/inbound.js";
+import { devLikeConfig } from "../support/config-fixtures.js";
+import { inboundPublish, startWorkerHarness, workerDeps, type WorkerHarness } from "../support/worker-harness.js";
+
+let harness: WorkerHarness;
+beforeAll(async () => {
+  harness = await startWorkerHarness(devLikeConfig());
+});
+afterAll(() => harness?.close());
+
+/** What a DEBUG logger prints (to stdout, as in Lambda) while a chat is answered. */
+async function chatWithPreviews(logPreviews: boolean) {
+  const lines: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string | Uint8Array) => lines.push(String(chunk)) > 0) as typeof process.stdout.write;
+  try {
+    const base = loadGatewayConfig();
+    const deps = workerDeps(harness, {
+      logger: new Logger({ serviceName: "test", logLevel: "DEBUG" }),
+      config: { ...base, observability: { ...base.observability, logPreviews } },
+    });
+    await handleInboundPublish(deps, inboundPublish(randomUUID(), [{ requestId: randomUUID(), conversationId: randomUUID(), message: "the quokka question" }]));
+  } finally {
+    process.stdout.write = write;
+  }
+  return lines.join("");
+}
+
+describe("prompt previews in logs", () => {
+  it("appear only when the stack sets observability.logPreviews", async () => {
+    expect(await chatWithPreviews(true)).toContain("the quokka question");
+    expect(await chatWithPreviews(false)).not.toContain("quokka");
+  });
+});

@@ -1,0 +1,88 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import type { OutboundEvent } from "../../functions/lib/protocol/outbound.js";
+import { HttpEventPublisher, PublishError } from "../../functions/lib/relay/publisher.js";
+
+const CREDENTIALS = { accessKeyId: "AKIDTEST", secretAccessKey: "secret" };
+const EVENT: OutboundEvent = { type: "delta", conversationId: "c", text: "hi", requestId: "r", seq: 0 };
+
+/** An /event endpoint that answers each request with the next scripted reply. */
+async function scriptedEndpoint(replies: ((res: ServerResponse) => void)[]) {
+  const received: { headers: IncomingMessage["headers"]; body: string }[] = [];
+  const server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", () => {
+      received.push({ headers: req.headers, body });
+      const reply = replies[Math.min(received.length - 1, replies.length - 1)]!;
+      reply(res);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/event`;
+  servers.push(server);
+  return { url, received };
+}
+const servers: ReturnType<typeof createServer>[] = [];
+afterEach(async () => {
+  for (const s of servers.splice(0)) {
+    s.closeAllConnections();
+    await new Promise((r) => s.close(r));
+  }
+});
+
+const status = (code: number, body: unknown = {}) => (res: ServerResponse) => res.writeHead(code, { "content-type": "application/json" }).end(JSON.stringify(body));
+const accepted = status(200, { successful: [{ identifier: "x", index: 0 }], failed: [] });
+const hang = () => undefined;
+
+function publisherFor(url: string, extra: Partial<ConstructorParameters<typeof HttpEventPublisher>[0]> = {}) {
+  return new HttpEventPublisher({ endpoint: url, region: "us-east-1", credentials: CREDENTIALS, baseDelayMs: 1, ...extra });
+}
+
+describe("HTTP event publisher", () => {
+  it("signs the request with SigV4 for appsync and sends events as JSON strings", async () => {
+    const endpoint = await scriptedEndpoint([accepted]);
+    await publisherFor(endpoint.url).publish("/Outbound-Messages/u1", [EVENT]);
+    const [request] = endpoint.received;
+    expect(request!.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDTEST\/\d{8}\/us-east-1\/appsync\/aws4_request/);
+    expect(JSON.parse(request!.body)).toEqual({ channel: "/Outbound-Messages/u1", events: [JSON.stringify(EVENT)] });
+  });
+
+  it("retries throttling and server errors, then succeeds", async () => {
+    const endpoint = await scriptedEndpoint([status(429), status(503), accepted]);
+    await publisherFor(endpoint.url).publish("/Outbound-Messages/u1", [EVENT]);
+    expect(endpoint.received).toHaveLength(3);
+  });
+
+  it("does not retry a refusal", async () => {
+    const endpoint = await scriptedEndpoint([status(401, { errors: [{ errorType: "UnauthorizedException" }] })]);
+    await expect(publisherFor(endpoint.url).publish("/Outbound-Messages/u1", [EVENT])).rejects.toMatchObject({ name: "PublishError", status: 401 });
+    expect(endpoint.received).toHaveLength(1);
+  });
+
+  it("gives up after maxAttempts", async () => {
+    const endpoint = await scriptedEndpoint([status(500)]);
+    await expect(publisherFor(endpoint.url, { maxAttempts: 3 }).publish("/Outbound-Messages/u1", [EVENT])).rejects.toBeInstanceOf(PublishError);
+    expect(endpoint.received).toHaveLength(3);
+  });
+
+  it("treats events the API did not accept as a failed publish", async () => {
+    const endpoint = await scriptedEndpoint([status(200, { successful: [], failed: [{ identifier: "x", index: 0, code: "E", message: "m" }] })]);
+    await expect(publisherFor(endpoint.url).publish("/Outbound-Messages/u1", [EVENT])).rejects.toThrow(/not accepted/);
+    expect(endpoint.received).toHaveLength(1);
+  });
+
+  it("abandons an attempt that hangs and retries it", async () => {
+    const endpoint = await scriptedEndpoint([hang, accepted]);
+    await publisherFor(endpoint.url, { attemptTimeoutMs: 200 }).publish("/Outbound-Messages/u1", [EVENT]);
+    expect(endpoint.received).toHaveLength(2);
+  });
+
+  it("refuses more than five events in one publish before sending anything", async () => {
+    const endpoint = await scriptedEndpoint([accepted]);
+    const six = Array.from({ length: 6 }, (_, seq) => ({ ...EVENT, seq }));
+    await expect(publisherFor(endpoint.url).publish("/Outbound-Messages/u1", six)).rejects.toBeInstanceOf(PublishError);
+    expect(endpoint.received).toHaveLength(0);
+  });
+});
