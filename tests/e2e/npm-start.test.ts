@@ -19,6 +19,7 @@ const FREE_PORTS = ["--events-port", "0", "--cognito-port", "0", "--dynamodb-por
 
 let stateDir: string;
 const children: ChildProcess[] = [];
+const detachedPids = new Set<number>();
 
 beforeAll(async () => {
   stateDir = await mkdtemp(join(tmpdir(), "npm-start-"));
@@ -26,7 +27,12 @@ beforeAll(async () => {
 
 afterEach(() => {
   // Only reached when a test failed half-way; a passing test has already stopped its child.
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  // SIGTERM lets npm start stop its own children; a detached one's whole group goes too.
+  for (const child of children.splice(0)) {
+    if (child.exitCode !== null || child.signalCode !== null) continue;
+    if (detachedPids.has(child.pid!)) process.kill(-child.pid!, "SIGKILL");
+    else child.kill("SIGTERM");
+  }
 });
 
 afterAll(async () => {
@@ -40,11 +46,14 @@ interface Started {
   exited: Promise<number | null>;
 }
 
-function npmStart(args: string[]): Started {
+/** `detached` gives it a process group of its own, as a terminal's foreground job has. */
+function npmStart(args: string[], options: { detached?: boolean } = {}): Started {
   const child = spawn(process.execPath, ["--import", "tsx", "local/start.ts", ...args], {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],
+    detached: options.detached ?? false,
   });
+  if (options.detached) detachedPids.add(child.pid!);
   children.push(child);
   const stdout: string[] = [];
   let stderr = "";
@@ -105,6 +114,18 @@ describe("npm start", () => {
     expect(started.stdout.join("\n")).toContain("Stopped.");
     expect(descendants.filter(isRunning)).toEqual([]);
     expect(existsSync(endpointsFile)).toBe(false);
+  });
+
+  it("stops everything on Ctrl-C, which a terminal sends as SIGINT to the whole process group", async () => {
+    const started = npmStart(["--state-dir", stateDir, ...FREE_PORTS], { detached: true });
+    await ready(started);
+    const descendants = (await descendantPids(started.child.pid!)).filter((pid) => !commandLine(pid).includes("esbuild"));
+    expect(descendants.map(commandLine)).toEqual(expect.arrayContaining([expect.stringContaining("DynamoDBLocal.jar")]));
+    process.kill(-started.child.pid!, "SIGINT");
+    expect(await started.exited).toBe(0);
+    expect(started.stdout.join("\n")).toContain("Stopped.");
+    expect(descendants.filter(isRunning)).toEqual([]);
+    expect(existsSync(join(stateDir, "endpoints.json"))).toBe(false);
   });
 
   it("refuses a busy port with a message naming it and the flag that moves it, starting nothing", async () => {
