@@ -1,20 +1,22 @@
 /**
  * The gateway's Pulumi program: validate the stack's config before anything exists, then build
- * one AiGateway under an AWS provider that tags everything with the project and stack.
+ * one AiGateway under an AWS provider that takes the stack's `aws:*` settings and tags
+ * everything with the project and stack.
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, gatewayConfigFromPulumi, parseGatewayConfig } from "./functions/lib/config/parse.js";
 import { AiGateway } from "./components/aiGateway.js";
+import { awsProviderArgs } from "./components/lib/providerArgs.js";
 
 const project = pulumi.getProject();
 const stack = pulumi.getStack();
 
 function readStackConfig() {
   const all = pulumi.runtime.allConfig();
-  const region = all["aws:region"];
-  if (!region) throw new ConfigError(["aws:region: required (pulumi config set aws:region us-east-1)"]);
-  return { region, config: parseGatewayConfig(gatewayConfigFromPulumi(all), { region }) };
+  const providerArgs = awsProviderArgs(all, { "ai-gateway:project": project, "ai-gateway:stack": stack });
+  const { region } = providerArgs;
+  return { region, providerArgs, config: parseGatewayConfig(gatewayConfigFromPulumi(all), { region }) };
 }
 
 let stackConfig: ReturnType<typeof readStackConfig>;
@@ -25,12 +27,9 @@ try {
   if (err instanceof ConfigError) throw new pulumi.RunError(err.message);
   throw err;
 }
-const { region, config } = stackConfig;
+const { region, providerArgs, config } = stackConfig;
 
-const provider = new aws.Provider("aws", {
-  region,
-  defaultTags: { tags: { "ai-gateway:project": project, "ai-gateway:stack": stack } },
-});
+const provider = new aws.Provider("aws", providerArgs);
 
 const gateway = new AiGateway("gateway", { config, region, stack }, { providers: { aws: provider } });
 

@@ -1,6 +1,10 @@
 /**
  * Federated sign-in: what each configured provider becomes in Cognito. Client secrets are
  * wrapped as Pulumi secrets, so they stay encrypted in the state and hidden in previews.
+ * `providerDetails` keys are Cognito's per provider type (CreateIdentityProvider,
+ * ProviderDetails): client_id, client_secret and authorize_scopes for the social providers,
+ * plus api_version for Facebook; oidc_issuer and attributes_request_method for OIDC;
+ * MetadataURL for SAML.
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { GatewayConfig } from "../../functions/lib/config/schema.js";
@@ -38,7 +42,11 @@ export function identityProviderSpecs(providers: ProvidersConfig): IdentityProvi
       key: "facebook",
       providerName: "Facebook",
       providerType: "Facebook",
-      providerDetails: social(providers.facebook, "public_profile,email"),
+      providerDetails: {
+        // Cognito's documented form: comma-separated Facebook permissions.
+        ...social(providers.facebook, "public_profile, email"),
+        ...(providers.facebook.apiVersion ? { api_version: providers.facebook.apiVersion } : {}),
+      },
       attributeMapping: { email: "email", username: "id" },
     });
   }

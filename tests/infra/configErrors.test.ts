@@ -66,6 +66,14 @@ describe.concurrent("stack config errors", () => {
     await expectRefused(expect, "dev", { "aws:region": null }, "aws:region: required");
   });
 
+  it("refuses an aws: key the stack's AWS provider cannot take, naming it", async ({ expect }) => {
+    await expectRefused(expect, "prod", { "aws:profil": "gateway-prod" }, "aws:profil: unknown key");
+  });
+
+  it("refuses a malformed aws: setting, naming its path", async ({ expect }) => {
+    await expectRefused(expect, "dev", { "aws:allowedAccountIds": [123456789012] }, "aws:allowedAccountIds.0: expected a quoted 12-digit account id");
+  });
+
   it("runs the unmodified dev stack to completion", async ({ expect }) => {
     const { code, summary } = await mockedRun("dev", {});
     expect(code).toBe(0);

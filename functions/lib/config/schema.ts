@@ -69,7 +69,15 @@ const preparedResponseSchema = z
 
 const identityProviderSchema = z.object({
   google: z.object({ clientId: z.string().min(1), clientSecret: z.string().min(1) }).strict().optional(),
-  facebook: z.object({ clientId: z.string().min(1), clientSecret: z.string().min(1) }).strict().optional(),
+  facebook: z
+    .object({
+      clientId: z.string().min(1),
+      clientSecret: z.string().min(1),
+      /** Graph API version Cognito calls (`v17.0`); Cognito picks one when absent. */
+      apiVersion: z.string().regex(/^v\d+\.\d+$/, 'expected a Graph API version such as "v17.0"').optional(),
+    })
+    .strict()
+    .optional(),
   amazon: z.object({ clientId: z.string().min(1), clientSecret: z.string().min(1) }).strict().optional(),
   oidc: z
     .object({
