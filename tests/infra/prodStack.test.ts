@@ -60,6 +60,12 @@ describe("prod stack: protection and retention", () => {
     expect(one(resources(), T.fn, "worker-chat-function").inputs).toMatchObject({ reservedConcurrentExecutions: 100, memorySize: 1024 });
   });
 
+  it("pins the provider to the account Pulumi.prod.yaml allows, so other credentials cannot deploy prod", () => {
+    const allowed = prodFile.config["aws:allowedAccountIds"];
+    expect(allowed).toEqual([expect.stringMatching(/^\d{12}$/)]);
+    expect(JSON.parse(one(resources(), T.provider).inputs.allowedAccountIds)).toEqual(allowed);
+  });
+
   it("tags every AWS resource with the prod stack through its provider", () => {
     const provider = one(resources(), T.provider);
     expect(JSON.parse(provider.inputs.defaultTags).tags).toEqual({ "ai-gateway:project": "ai-gateway", "ai-gateway:stack": "prod" });
