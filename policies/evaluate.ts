@@ -38,6 +38,8 @@ export interface PolicyOutcome {
   policy: string;
   enforcementLevel: EnforcementLevel;
   violations: Violation[];
+  /** Set when a stack policy declared itself not applicable (args.notApplicable), with its reason. */
+  notApplicable?: string;
 }
 
 type AnyPolicy = ResourceValidationPolicy | StackValidationPolicy;
@@ -77,7 +79,11 @@ export function enforcementLevelOf(policy: Policy, config: PackConfig): Enforcem
   return level ?? policy.enforcementLevel ?? "advisory";
 }
 
-class NotApplicable extends Error {}
+class NotApplicable extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+  }
+}
 
 function providerOf(resource: RecordedResource, byUrn: Map<string, RecordedResource>) {
   if (!resource.provider) return undefined;
@@ -111,14 +117,15 @@ export async function evaluatePolicies(resources: readonly RecordedResource[], c
   for (const policy of policies) {
     const enforcementLevel = enforcementLevelOf(policy, config);
     const violations: Violation[] = [];
-    outcomes.push({ policy: policy.name, enforcementLevel, violations });
+    const outcome: PolicyOutcome = { policy: policy.name, enforcementLevel, violations };
+    outcomes.push(outcome);
     if (enforcementLevel === "disabled") continue;
     const settings = policyConfig(policy, config);
     const common = {
       getConfig: <T extends object>() => settings as T,
       stackTags: new Map<string, string>(),
       notApplicable: (reason?: string): never => {
-        throw new NotApplicable(reason);
+        throw new NotApplicable(reason ?? "not applicable");
       },
     };
     try {
@@ -149,6 +156,8 @@ export async function evaluatePolicies(resources: readonly RecordedResource[], c
       }
     } catch (error) {
       if (!(error instanceof NotApplicable)) throw error;
+      // Only stack policies get here: resource policies are not applicable per resource.
+      outcome.notApplicable = error.reason;
     }
   }
   return outcomes;

@@ -1,7 +1,7 @@
 /**
  * `npm run policy`: the pack over the mocked dev and prod stacks, one child process per stack
  * (a mocked program run is once per process). Prints a policy x stack table and every
- * violation; exits 1 on a mandatory violation, 2 when a stack could not be evaluated.
+ * violation and not-applicable note; exits 1 on a mandatory violation, 2 when a stack could not be evaluated.
  *
  *   npm run policy [-- --stack dev] [--policy-config file.json] [--overrides '{"worker":{...}}']
  *
@@ -39,6 +39,7 @@ function checkStack(stack: string, passThrough: string[]): Promise<StackResult> 
 function cell(outcome: PolicyOutcome | undefined): string {
   if (!outcome) return "-";
   if (outcome.enforcementLevel === "disabled") return "disabled";
+  if (outcome.notApplicable !== undefined) return "n/a";
   if (!outcome.violations.length) return "pass";
   return outcome.enforcementLevel === "advisory" ? "advisory" : "FAIL";
 }
@@ -72,6 +73,9 @@ async function main() {
     for (const outcome of result.outcomes.filter((o) => o.violations.length && o.enforcementLevel !== "disabled")) {
       const label = blockingOutcomes([outcome]).length ? "FAIL" : "advisory";
       for (const v of outcome.violations) console.log(`\n${label} ${result.stack} ${outcome.policy}: ${v.message}${v.urn ? `\n    at ${v.urn}` : ""}`);
+    }
+    for (const outcome of result.outcomes.filter((o) => o.notApplicable !== undefined)) {
+      console.log(`\nnot applicable ${result.stack} ${outcome.policy}: ${outcome.notApplicable}`);
     }
     if (exitCode === 0 && blockingOutcomes(result.outcomes).length) exitCode = 1;
   }

@@ -4,7 +4,9 @@
  */
 import type { ResourceValidationPolicy } from "@pulumi/policy";
 import { unjustifiedBedrockArn } from "../support/bedrock-arns";
-import { actionMatches, isWholeServiceWildcard, policyDocumentsOf, serviceOf } from "../support/iam-documents";
+import { iamNoManagedPolicyAttachments } from "./iam-attachments";
+import { actionMatches, hasActionWildcard, policyDocumentsOf, serviceOf } from "../support/iam-documents";
+import { wildcardReach } from "../support/resource-wildcards";
 import { withRemedy } from "../support/values";
 
 /** Services that hold user data or spend money per call: their actions need named resources. */
@@ -15,14 +17,14 @@ const INVOKE_ACTIONS = ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseS
 
 export const iamNoWildcardActions: ResourceValidationPolicy = {
   name: "iam-no-wildcard-actions",
-  description: "IAM and resource policies never allow `*` or a whole service (`service:*`), nor use Allow with NotAction.",
+  description: "IAM and resource policies never allow an action with a wildcard (`*`, `s3:*`, `dynamodb:*Item`, `s3:Get?bject`), nor use Allow with NotAction.",
   enforcementLevel: "mandatory",
   severity: "critical",
   remediationSteps: "List the exact actions the function calls, e.g. `dynamodb:UpdateItem` instead of `dynamodb:*`.",
   validateResource: (args, reportViolation) => {
     for (const doc of policyDocumentsOf(args.type, args.props)) {
       for (const s of doc.statements.filter((st) => st.effect === "Allow")) {
-        for (const action of s.actions.filter(isWholeServiceWildcard)) {
+        for (const action of s.actions.filter(hasActionWildcard)) {
           reportViolation(withRemedy(`${doc.field} allows the wildcard action "${action}"`, "list the exact actions the code calls"));
         }
         if (s.notActions.length) {
@@ -35,7 +37,7 @@ export const iamNoWildcardActions: ResourceValidationPolicy = {
 
 export const iamNoWildcardResources: ResourceValidationPolicy = {
   name: "iam-no-wildcard-resources",
-  description: `Allow statements with ${SCOPED_SERVICES.join(", ")} actions name their resources: no \`*\`, no \`arn:...:*\`, no NotResource.`,
+  description: `Allow statements with ${SCOPED_SERVICES.join(", ")} actions name their resources: no \`*\`, no wildcard in an ARN's region, account or resource (except \`<bucket-arn>/*\` and \`<table-arn>/index/*\`), no NotResource.`,
   enforcementLevel: "mandatory",
   severity: "high",
   remediationSteps: "Use the ARNs of the stack's own tables, queues, buckets, namespaces and models (outputs of those resources).",
@@ -44,10 +46,19 @@ export const iamNoWildcardResources: ResourceValidationPolicy = {
       for (const s of doc.statements.filter((st) => st.effect === "Allow")) {
         const services = [...new Set(s.actions.map(serviceOf))].filter((svc) => svc === "*" || SCOPED_SERVICES.includes(svc));
         if (!services.length) continue;
-        const unscoped = s.resources.filter(isUnscopedResource);
         const what = services.join(", ");
-        for (const r of unscoped) {
-          reportViolation(withRemedy(`${doc.field} grants ${what} actions on every resource ("${r}")`, "name the stack's own resource ARNs"));
+        for (const r of s.resources) {
+          const reach = wildcardReach(r, SCOPED_SERVICES);
+          if (reach === "every") {
+            reportViolation(withRemedy(`${doc.field} grants ${what} actions on every resource ("${r}")`, "name the stack's own resource ARNs"));
+          } else if (reach === "partial") {
+            reportViolation(
+              withRemedy(
+                `${doc.field} grants ${what} actions on whatever matches the wildcard ARN "${r}"`,
+                "name each resource's exact ARN; only a bucket's objects (`<bucket-arn>/*`) and a table's indexes (`<table-arn>/index/*`) may end in a wildcard",
+              ),
+            );
+          }
         }
         if (s.notResources.length) {
           reportViolation(withRemedy(`${doc.field} grants ${what} actions on everything except ${s.notResources.join(", ")} (NotResource)`, "name the resources with Resource"));
@@ -56,19 +67,6 @@ export const iamNoWildcardResources: ResourceValidationPolicy = {
     }
   },
 };
-
-/**
- * `*`, or an ARN naming every resource of its service or type: `arn:aws:sqs:r:a:*`,
- * `...:table/*`, `arn:aws:s3:::*`. A bucket's own `my-bucket/*` is scoped.
- */
-export function isUnscopedResource(resource: string): boolean {
-  if (resource === "*") return true;
-  const match = /^arn:[^:]*:([^:]*):[^:]*:[^:]*:(.*)$/.exec(resource);
-  if (!match) return false;
-  const [, service, part] = match;
-  if (part === "*") return true;
-  return service === "s3" ? part === "*/*" : /^[a-z-]+\/\*$/.test(part!);
-}
 
 export interface BedrockAllowlistConfig {
   allowedModelIds: string[];
@@ -108,4 +106,4 @@ export const iamBedrockInvokeAllowlist: ResourceValidationPolicy = {
   },
 };
 
-export const iamPolicies = [iamNoWildcardActions, iamNoWildcardResources, iamBedrockInvokeAllowlist];
+export const iamPolicies = [iamNoWildcardActions, iamNoWildcardResources, iamBedrockInvokeAllowlist, iamNoManagedPolicyAttachments];

@@ -8,9 +8,16 @@ import { asArray, isRecord, withRemedy } from "../support/values";
 
 type Report = (message: string, urn?: string) => void;
 
-/** Runs `check` on each bundled config; no config at all is itself a violation. */
+/**
+ * Runs `check` on each bundled config. Readable archives without the config are a violation;
+ * archives the engine handed over without readable contents make the policy not applicable
+ * (a mandatory violation there would block every CI preview over something it cannot see).
+ */
 async function eachBundledConfig(args: StackValidationArgs, report: Report, check: (found: FoundConfig, urn: string) => void) {
-  const configs = await bundledConfigs(args.resources);
+  const { configs, readableArchives } = await bundledConfigs(args.resources);
+  if (!readableArchives) {
+    args.notApplicable(`no Lambda code archive has readable contents here, so ${BUNDLED_CONFIG_FILE} cannot be checked; \`npm run policy\` checks it over the mocked stacks`);
+  }
   if (!configs.length) {
     report(withRemedy(`no Lambda code archive carries ${BUNDLED_CONFIG_FILE}, so the tier configuration cannot be checked`, "bundle the validated stack config beside each function (components/lib/bundle.ts)"));
   }

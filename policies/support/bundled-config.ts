@@ -5,7 +5,7 @@
  * is deployed, not a copy that could drift.
  */
 import { TYPES, ofType, type StackResource } from "./stack-graph";
-import { archiveFileText, isRecord } from "./values";
+import { archiveFileText, archiveIsReadable, isRecord } from "./values";
 
 /** The file name the function component writes; equals BUNDLED_CONFIG_FILE in functions/lib/config/load.ts. */
 export const BUNDLED_CONFIG_FILE = "gateway-config.json";
@@ -28,10 +28,19 @@ export interface FoundConfig {
   config: BundledConfig;
 }
 
-/** Distinct configs found in the stack's Lambda archives (normally exactly one). */
-export async function bundledConfigs(resources: readonly StackResource[]): Promise<FoundConfig[]> {
+export interface BundledConfigs {
+  /** Distinct configs (normally exactly one). */
+  configs: FoundConfig[];
+  /** How many functions' code archives had any readable file; 0 means nothing could be checked. */
+  readableArchives: number;
+}
+
+/** The configs found in the stack's Lambda archives, and whether the archives could be read at all. */
+export async function bundledConfigs(resources: readonly StackResource[]): Promise<BundledConfigs> {
   const byText = new Map<string, FoundConfig>();
+  let readableArchives = 0;
   for (const fn of ofType(resources, TYPES.function)) {
+    if (await archiveIsReadable(fn.props.code)) readableArchives += 1;
     const text = await archiveFileText(fn.props.code, BUNDLED_CONFIG_FILE);
     if (text === undefined) continue;
     let parsed: unknown;
@@ -44,5 +53,5 @@ export async function bundledConfigs(resources: readonly StackResource[]): Promi
     found.functions.push(fn);
     byText.set(text, found);
   }
-  return [...byText.values()];
+  return { configs: [...byText.values()], readableArchives };
 }

@@ -74,9 +74,12 @@ export function actionMatches(pattern: string, action: string): boolean {
   return regex.test(action);
 }
 
-/** `*` or `service:*`: every action of everything, or of a whole service. */
-export function isWholeServiceWildcard(action: string): boolean {
-  return action === "*" || /^[a-z0-9-]+:\*$/i.test(action);
+/**
+ * Any `*` or `?`: not only `*` and `service:*` but `dynamodb:*Item` or `s3:Get*`, which grow
+ * silently whenever AWS adds a matching action.
+ */
+export function hasActionWildcard(action: string): boolean {
+  return /[*?]/.test(action);
 }
 
 export function serviceOf(action: string): string {

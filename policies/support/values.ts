@@ -7,7 +7,10 @@
  * policies/ import each other without a file extension and import nothing outside policies/.
  */
 
-import { readFile } from "node:fs/promises";
+// Explicit: the CLI's ts-node type-checks without a tsconfig, and it stopped finding Node's
+// types for this file once the pack's import order changed (tests/policies/pack-loading.test.ts).
+/// <reference types="node" />
+import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 
 /** One value or a list of them, as IAM and most AWS inputs allow. */
@@ -72,6 +75,29 @@ export async function archiveFileText(archive: unknown, file: string): Promise<s
     return readFile(join(path, file), "utf8").catch(() => undefined);
   }
   return undefined;
+}
+
+/**
+ * Whether any file of a code archive can be read here. Under mocks the archive carries its
+ * assets' text; the engine may hand a policy an archive whose contents it cannot read
+ * (assets known only by hash, a zip file or a remote archive), and then no file is missing,
+ * just unreadable.
+ */
+export async function archiveIsReadable(archive: unknown): Promise<boolean> {
+  if (!isRecord(archive)) return false;
+  const assets = await archive.assets;
+  if (isRecord(assets)) {
+    for (const asset of Object.values(assets)) {
+      if ((await assetText(asset)) !== undefined) return true;
+    }
+    return false;
+  }
+  const path = await archive.path;
+  if (typeof path !== "string") return false;
+  return readdir(path).then(
+    (files) => files.length > 0,
+    () => false,
+  );
 }
 
 /** "problem. To fix: remedy" — every violation message says what to change. */

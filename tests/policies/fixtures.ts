@@ -3,7 +3,7 @@
  * @pulumi/aws 7's, so each policy test can break exactly one thing and expect one message.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { evaluatePolicies, type PackConfig, type RecordedResource } from "../../policies/evaluate.js";
+import { evaluatePolicies, type PackConfig, type PolicyOutcome, type RecordedResource } from "../../policies/evaluate.js";
 import { policies } from "../../policies/policies.js";
 
 const REGION = "us-east-1";
@@ -188,10 +188,15 @@ export function withInputs(name: string, inputs: Record<string, any>, stack = co
   return changed(name, (r) => ({ ...r, inputs: { ...r.inputs, ...inputs } }), stack);
 }
 
-/** One policy's violation messages over `resources`. */
-export async function violations(policyName: string, resources: RecordedResource[], config: PackConfig = PACK_CONFIG): Promise<string[]> {
+/** One policy's outcome over `resources`. */
+export async function outcome(policyName: string, resources: RecordedResource[], config: PackConfig = PACK_CONFIG): Promise<PolicyOutcome> {
   const policy = policies.find((p) => p.name === policyName);
   if (!policy) throw new Error(`no policy ${policyName}`);
-  const [outcome] = await evaluatePolicies(resources, config, [policy]);
-  return outcome!.violations.map((v) => v.message);
+  const [result] = await evaluatePolicies(resources, config, [policy]);
+  return result!;
+}
+
+/** One policy's violation messages over `resources`. */
+export async function violations(policyName: string, resources: RecordedResource[], config: PackConfig = PACK_CONFIG): Promise<string[]> {
+  return (await outcome(policyName, resources, config)).violations.map((v) => v.message);
 }

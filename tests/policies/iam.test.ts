@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { arn, COMPLIANT_BEDROCK_ARNS, compliantStack, document, resource, violations, withInputs } from "./fixtures.js";
+import { arn, COMPLIANT_BEDROCK_ARNS, compliantStack, document, PACK_CONFIG, resource, violations, withInputs } from "./fixtures.js";
 
 const rolePolicy = (...statements: Record<string, unknown>[]) => withInputs("worker-policy", { policy: document(...statements) });
 
@@ -20,6 +20,22 @@ describe("iam-no-wildcard-actions", () => {
     });
     const found = await violations("iam-no-wildcard-actions", [...compliantStack(), role]);
     expect(found).toEqual([expect.stringContaining('inlinePolicies[0] (tables) allows the wildcard action "dynamodb:*"')]);
+  });
+
+  it("refuses partial wildcards like dynamodb:*Item, s3:Get* and s3:Get?bject", async () => {
+    const found = await violations(
+      "iam-no-wildcard-actions",
+      rolePolicy({ Effect: "Allow", Action: ["dynamodb:*Item", "s3:Get*", "s3:Get?bject", "dynamodb:GetItem"], Resource: arn.table("usage") }),
+    );
+    expect(found).toEqual([
+      expect.stringContaining('policy allows the wildcard action "dynamodb:*Item". To fix: list the exact actions'),
+      expect.stringContaining('allows the wildcard action "s3:Get*"'),
+      expect.stringContaining('allows the wildcard action "s3:Get?bject"'),
+    ]);
+  });
+
+  it("ignores wildcard actions in Deny statements", async () => {
+    expect(await violations("iam-no-wildcard-actions", rolePolicy({ Effect: "Deny", Action: "s3:Delete*", Resource: "arn:aws:s3:::analytics-bucket/*" }))).toEqual([]);
   });
 
   it("refuses Allow with NotAction", async () => {
@@ -45,6 +61,53 @@ describe("iam-no-wildcard-resources", () => {
     );
     expect(found).toHaveLength(3);
     expect(found[0]).toContain('("arn:aws:dynamodb:us-east-1:123456789012:table/*")');
+  });
+
+  it("refuses partial wildcards in an ARN's resource part: a namespace prefix, a table prefix, a key pattern", async () => {
+    const found = await violations(
+      "iam-no-wildcard-resources",
+      rolePolicy(
+        { Effect: "Allow", Action: "appsync:EventPublish", Resource: "arn:aws:appsync:us-east-1:123456789012:apis/abc/*" },
+        { Effect: "Allow", Action: "dynamodb:GetItem", Resource: "arn:aws:dynamodb:us-east-1:123456789012:table/gateway-*" },
+        { Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::gateway-*/*" },
+        { Effect: "Allow", Action: "firehose:PutRecord", Resource: "arn:aws:firehose:us-east-1:123456789012:deliverystream/turn?" },
+      ),
+    );
+    expect(found).toEqual([
+      expect.stringContaining(
+        'policy grants appsync actions on whatever matches the wildcard ARN "arn:aws:appsync:us-east-1:123456789012:apis/abc/*". To fix: name each resource\'s exact ARN',
+      ),
+      expect.stringContaining('grants dynamodb actions on whatever matches the wildcard ARN "arn:aws:dynamodb:us-east-1:123456789012:table/gateway-*"'),
+      expect.stringContaining('grants s3 actions on whatever matches the wildcard ARN "arn:aws:s3:::gateway-*/*"'),
+      expect.stringContaining('grants firehose actions on whatever matches the wildcard ARN "arn:aws:firehose:us-east-1:123456789012:deliverystream/turn?"'),
+    ]);
+  });
+
+  it("refuses wildcards in an ARN's region or account", async () => {
+    const found = await violations(
+      "iam-no-wildcard-resources",
+      rolePolicy(
+        { Effect: "Allow", Action: "sqs:SendMessage", Resource: "arn:aws:sqs:*:*:q*" },
+        { Effect: "Allow", Action: "dynamodb:Query", Resource: ["arn:aws:dynamodb:*:123456789012:table/usage", "arn:aws:dynamodb:us-east-1:*:table/usage/index/*"] },
+      ),
+    );
+    expect(found).toEqual([
+      expect.stringContaining('grants sqs actions on whatever matches the wildcard ARN "arn:aws:sqs:*:*:q*"'),
+      expect.stringContaining('"arn:aws:dynamodb:*:123456789012:table/usage"'),
+      expect.stringContaining('"arn:aws:dynamodb:us-east-1:*:table/usage/index/*"'),
+    ]);
+  });
+
+  it("accepts a table's own indexes, a bucket's objects below a fixed prefix, and log-group ARNs beside scoped actions", async () => {
+    const found = await violations(
+      "iam-no-wildcard-resources",
+      rolePolicy(
+        { Effect: "Allow", Action: "dynamodb:Query", Resource: [arn.table("usage"), `${arn.table("usage")}/index/*`] },
+        { Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::analytics-bucket/turns/*" },
+        { Effect: "Allow", Action: ["sqs:SendMessage", "logs:PutLogEvents"], Resource: [arn.queue("worker-failures"), "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/worker:*"] },
+      ),
+    );
+    expect(found).toEqual([]);
   });
 
   it("accepts a bucket's own objects and * on services that need it", async () => {
@@ -97,5 +160,52 @@ describe("iam-bedrock-invoke-allowlist", () => {
   it("ignores Bedrock actions that run no model", async () => {
     const found = await violations("iam-bedrock-invoke-allowlist", rolePolicy({ Effect: "Allow", Action: "bedrock:ApplyGuardrail", Resource: "arn:aws:bedrock:us-east-1:123456789012:guardrail/abc" }));
     expect(found).toEqual([]);
+  });
+});
+
+describe("iam-no-managed-policy-attachments", () => {
+  const ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess";
+  const attachment = (type: string, name: string, inputs: Record<string, unknown>) => [...compliantStack(), resource(type, name, inputs)];
+
+  it("passes the compliant stack, whose permissions are all inline", async () => {
+    expect(await violations("iam-no-managed-policy-attachments", compliantStack())).toEqual([]);
+  });
+
+  it("refuses AdministratorAccess attached through a RolePolicyAttachment", async () => {
+    const found = await violations("iam-no-managed-policy-attachments", attachment("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "admin", { role: "worker-role", policyArn: ADMIN }));
+    expect(found).toEqual([
+      `policyArn attaches the managed policy "${ADMIN}", whose permissions the pack cannot check. To fix: grant the exact actions in an inline aws.iam.RolePolicy, or review the policy and add its ARN to allowedPolicyArns`,
+    ]);
+  });
+
+  it("refuses managed policies on a Role, a PolicyAttachment, a user, a group and an exclusive attachment", async () => {
+    const stack = [
+      ...compliantStack(),
+      resource("aws:iam/role:Role", "admin-role", { assumeRolePolicy: "{}", managedPolicyArns: [ADMIN, "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"] }),
+      resource("aws:iam/policyAttachment:PolicyAttachment", "shared", { roles: ["worker-role"], policyArn: ADMIN }),
+      resource("aws:iam/userPolicyAttachment:UserPolicyAttachment", "ops-user", { user: "ops", policyArn: ADMIN }),
+      resource("aws:iam/groupPolicyAttachment:GroupPolicyAttachment", "ops-group", { group: "ops", policyArn: "arn:aws:iam::123456789012:policy/ops" }),
+      resource("aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive", "exclusive", { roleName: "worker-role", policyArns: [ADMIN] }),
+    ];
+    const found = await violations("iam-no-managed-policy-attachments", stack);
+    expect(found).toEqual([
+      expect.stringContaining(`managedPolicyArns attaches the managed policy "${ADMIN}"`),
+      expect.stringContaining('managedPolicyArns attaches the managed policy "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"'),
+      expect.stringContaining(`policyArn attaches the managed policy "${ADMIN}"`),
+      expect.stringContaining(`policyArn attaches the managed policy "${ADMIN}"`),
+      expect.stringContaining('policyArn attaches the managed policy "arn:aws:iam::123456789012:policy/ops"'),
+      expect.stringContaining(`policyArns attaches the managed policy "${ADMIN}"`),
+    ]);
+  });
+
+  it("accepts a managed policy the config allows, and an exclusive attachment that attaches none", async () => {
+    const basic = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole";
+    const stack = [
+      ...compliantStack(),
+      resource("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "basic", { role: "worker-role", policyArn: basic }),
+      resource("aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive", "none", { roleName: "worker-role", policyArns: [] }),
+    ];
+    const config = { ...PACK_CONFIG, "iam-no-managed-policy-attachments": { allowedPolicyArns: [basic] } };
+    expect(await violations("iam-no-managed-policy-attachments", stack, config)).toEqual([]);
   });
 });

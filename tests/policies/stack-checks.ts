@@ -57,6 +57,14 @@ export function describeStackUnderPolicies(stack: "dev" | "prod"): void {
       expect(outcomes.filter((o) => o.enforcementLevel === "mandatory").length).toBeGreaterThan(20);
     });
 
+    it("runs the tier policies on the bundled config rather than declaring them not applicable", () => {
+      for (const name of ["tier-models-within-allowlist", "tier-limits-set"]) {
+        const outcome = outcomes.find((o) => o.policy === name);
+        expect(outcome?.violations).toEqual([]);
+        expect(outcome?.notApplicable).toBeUndefined();
+      }
+    });
+
     it("lists every taggable resource type it creates as taggable", () => {
       const types = [...new Set(resources.map((r) => r.type))];
       expect(types.filter(acceptsTags).filter((t) => !TAGGABLE_TYPES.has(t))).toEqual([]);
