@@ -11,7 +11,7 @@ export interface AlarmsArgs {
   email: string;
   /** The chat worker's function name. */
   workerName: pulumi.Input<string>;
-  /** The worker's timeout; latency alarms fire at 80% of it. */
+  /** The worker's timeout in seconds; latency alarms fire at 80% of it. */
   workerTimeoutSeconds: number;
   /** The dead-letter consumer's function name. */
   deadLetterConsumerName: pulumi.Input<string>;

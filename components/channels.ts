@@ -19,10 +19,13 @@ export interface ChannelHandler {
 }
 
 export interface ChannelsArgs {
+  /** The Events API the namespaces and data sources belong to. */
   apiId: pulumi.Input<string>;
+  /** That API's ARN; the data source roles trust AppSync only on behalf of it. */
   apiArn: pulumi.Input<string>;
+  /** The account the API lives in (`aws:SourceAccount` of the data source roles). */
   accountId: pulumi.Input<string>;
-  /** One handler per namespace of the contract. */
+  /** One handler per namespace of the contract. Every namespace needs one. */
   handlers: Record<NamespaceKey, ChannelHandler>;
 }
 

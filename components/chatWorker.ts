@@ -23,14 +23,17 @@ import {
 const IDEMPOTENCY_ACTIONS = ["GetItem", "PutItem", "UpdateItem", "DeleteItem"];
 
 export interface ChatWorkerArgs {
+  /** The validated stack config; `worker.*` sizes the function, and it is bundled with it. */
   config: GatewayConfig;
+  /** The Pulumi stack name, logged by both functions. */
   stack: string;
   /** `https://<HTTP host>/event` of the Events API. */
   eventsHttpEndpoint: pulumi.Input<string>;
   /** IAM ARN of the Outbound namespace: the only place the worker and the consumer publish. */
   outboundNamespaceArn: pulumi.Input<string>;
-  /** Profile and foundation-model ARNs of the allowlist (lib/bedrockArns.ts). */
+  /** Profile and foundation-model ARNs of the allowlist (lib/bedrockArns.ts): all the worker may invoke. */
   bedrockArns: pulumi.Input<pulumi.Input<string>[]>;
+  /** The idempotency table (name for the environment, ARN for IAM); the worker's only table. */
   idempotencyTable: { name: pulumi.Input<string>; arn: pulumi.Input<string> };
   /** Entry files. @default functions/chatWorker.ts and functions/dlqConsumer.ts */
   entries?: { worker?: string; deadLetterConsumer?: string };

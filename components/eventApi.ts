@@ -13,11 +13,13 @@ export interface EventApiArgs {
   userPoolId: pulumi.Input<string>;
   /** Only tokens issued to this app client are accepted. */
   userPoolClientId: pulumi.Input<string>;
+  /** `aws:region`: where the user pool's tokens are issued. */
   region: string;
+  /** The account the API lives in; only AppSync acting for it may use the log role. */
   accountId: pulumi.Input<string>;
-  /** Retention of the API's own log group. */
+  /** Retention of the API's own log group, in days (a CloudWatch retention value). */
   logRetentionDays: number;
-  /** @default "ERROR" */
+  /** What AppSync logs about requests and handlers (ERROR: failures only). @default "ERROR" */
   logLevel?: "NONE" | "ERROR" | "INFO" | "DEBUG" | "ALL";
 }
 

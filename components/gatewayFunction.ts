@@ -22,15 +22,15 @@ export interface GatewayFunctionArgs {
   config: GatewayConfig;
   /** The stack name, logged by every function. */
   stack: string;
-  /** Powertools service name. */
+  /** Powertools service name, on every log line and metric. */
   serviceName: string;
   /** Resource names and endpoints only. @default {} */
   environment?: Record<string, pulumi.Input<string>>;
   /** What the function may do besides writing its logs. @default [] */
   statements?: pulumi.Input<PolicyStatement[]>;
-  /** @default 30 */
+  /** Seconds one invocation may run. @default 30 */
   timeoutSeconds?: number;
-  /** @default 256 */
+  /** Memory in MB (CPU grows with it). @default 256 */
   memoryMb?: number;
   /** Concurrent executions kept for (and capped at) this function. @default none */
   reservedConcurrency?: number;

@@ -11,7 +11,7 @@ import { identityProviderSpecs } from "./lib/identityProviders.js";
 
 
 export interface IdentityArgs {
-  /** `ai-gateway:identity`. */
+  /** `ai-gateway:identity`: sign-up, MFA, SES sender, hosted UI and federation. */
   identity: GatewayConfig["identity"];
   /** `ai-gateway:tiers`; each becomes a group of the same name. */
   tiers: GatewayConfig["tiers"];
