@@ -11,18 +11,21 @@ import type { Context } from "aws-lambda";
 import type { AppSyncEventsEvent } from "./lib/appsync/event.js";
 import { loadGatewayConfig } from "./lib/config/load.js";
 import { ENV, requireEnv } from "./lib/env.js";
+import { ModelMetrics } from "./lib/observability/metrics.js";
 import { bedrockFromEnv, dynamoDbFromEnv, eventPublisherFromEnv } from "./lib/runtime.js";
 import { handleInboundPublish } from "./lib/worker/inbound.js";
 import { createRequestClaim } from "./lib/worker/request-claim.js";
 
 const config = loadGatewayConfig();
 const logger = new Logger({ serviceName: "chat-worker", persistentKeys: { stack: process.env[ENV.stack] } });
-const metrics = new Metrics({ namespace: config.observability.metricsNamespace, serviceName: "ai-gateway" });
+const metricsOptions = { namespace: config.observability.metricsNamespace, serviceName: "ai-gateway" };
+const metrics = new Metrics(metricsOptions);
 
 const deps = {
   config,
   logger,
   metrics,
+  modelMetrics: new ModelMetrics(metricsOptions),
   bedrock: bedrockFromEnv(),
   publisher: eventPublisherFromEnv(),
   claim: createRequestClaim({

@@ -247,6 +247,9 @@ describe("chat worker", () => {
     const emf = lines.flatMap((l) => l.split("\n")).filter((l) => l.includes('"_aws"')).map((l) => JSON.parse(l));
     const metricNames = emf.filter((m) => m.ModelId === MODEL_NOVA_LITE).flatMap((m) => m._aws.CloudWatchMetrics[0].Metrics.map((x: { Name: string }) => x.Name));
     expect(metricNames).toEqual(expect.arrayContaining(["InputTokens", "OutputTokens", "FirstTokenLatency", "ResponseLatency"]));
+    // One EMF line carries the turn's figures together.
+    const turnLine = emf.find((m) => m.ModelId === MODEL_NOVA_LITE && m.OutputTokens !== undefined);
+    expect(turnLine).toMatchObject({ OutputTokens: 24, InputTokens: expect.any(Number), ResponseLatency: expect.any(Number) });
     expect(emf.every((m) => m._aws.CloudWatchMetrics[0].Namespace === "AiGateway")).toBe(true);
   });
 });

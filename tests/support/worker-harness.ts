@@ -14,6 +14,7 @@ import { inject } from "vitest";
 import { createBedrockClient } from "../../functions/lib/bedrock/client.js";
 import { loadGatewayConfig } from "../../functions/lib/config/load.js";
 import { dynamoDbFromEnv, eventPublisherFromEnv } from "../../functions/lib/runtime.js";
+import { ModelMetrics } from "../../functions/lib/observability/metrics.js";
 import type { WorkerDeps } from "../../functions/lib/worker/deps.js";
 import { createRequestClaim } from "../../functions/lib/worker/request-claim.js";
 import { parseGatewayConfig } from "../../functions/lib/config/parse.js";
@@ -98,6 +99,7 @@ export function workerDeps(harness: WorkerHarness, overrides: Partial<WorkerDeps
     claim: createRequestClaim({ tableName: harness.idempotencyTable, dynamodb: dynamoDbFromEnv(), expiresAfterSeconds: 3600 }),
     logger: new Logger({ serviceName: "test", logLevel: "CRITICAL" }),
     metrics: new Metrics({ namespace: "Test", serviceName: "test" }),
+    modelMetrics: new ModelMetrics({ namespace: "Test", serviceName: "test" }),
     ...overrides,
   };
 }

@@ -1,10 +1,8 @@
 /**
  * Metric names (DESIGN 7) and per-model recording. Metrics leave as EMF log lines; nothing
- * calls CloudWatch's API on the hot path. A request's metrics carry its ModelId dimension, so
- * they go out as single metrics rather than through the shared, per-invocation set (events in
- * one batch may use different models).
+ * calls CloudWatch's API on the hot path.
  */
-import { MetricUnit, type Metrics } from "@aws-lambda-powertools/metrics";
+import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 
 export const METRIC = {
   inputTokens: "InputTokens",
@@ -22,14 +20,23 @@ export const METRIC = {
 } as const;
 
 type MetricName = (typeof METRIC)[keyof typeof METRIC];
+type Unit = (typeof MetricUnit)[keyof typeof MetricUnit];
 
-export function recordModelMetrics(
-  metrics: Metrics,
-  modelId: string,
-  entries: readonly (readonly [MetricName, (typeof MetricUnit)[keyof typeof MetricUnit], number])[],
-): void {
-  for (const [name, unit, value] of entries) {
-    metrics.singleMetric().addDimension("ModelId", modelId).addMetric(name, unit, value);
+/**
+ * Metrics with a ModelId dimension, one set per model kept for the container's life: a
+ * turn's figures leave as one EMF line, and nothing is built per request. Recording is
+ * synchronous, so events of one batch answered side by side never mix their figures.
+ */
+export class ModelMetrics {
+  private readonly byModel = new Map<string, Metrics>();
+
+  constructor(private readonly options: { namespace: string; serviceName: string }) {}
+
+  record(modelId: string, entries: readonly (readonly [MetricName, Unit, number])[]): void {
+    let metrics = this.byModel.get(modelId);
+    if (!metrics) this.byModel.set(modelId, (metrics = new Metrics({ ...this.options, defaultDimensions: { ModelId: modelId } })));
+    for (const [name, unit, value] of entries) metrics.addMetric(name, unit, value);
+    metrics.publishStoredMetrics();
   }
 }
 

@@ -32,7 +32,6 @@ export const NAMESPACES: Record<"inbound" | "outbound", NamespaceContract> = {
 };
 
 export const outboundChannel = (sub: string) => `/${OUTBOUND_NAMESPACE}/${sub}`;
-export const inboundChannel = (sub: string) => `/${INBOUND_NAMESPACE}/${sub}`;
 
 /**
  * A channel belongs to a user only when it is exactly `/<namespace>/<sub>`: two segments, the

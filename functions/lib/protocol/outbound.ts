@@ -59,4 +59,3 @@ export type OutboundBody =
   | { type: "history"; conversationId: string; turns: { role: "user" | "assistant"; text: string; at: string }[] };
 
 export type OutboundEvent = OutboundBody & { requestId: string; seq: number };
-export type OutboundType = OutboundBody["type"];

@@ -7,7 +7,7 @@
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { isRetryable } from "../bedrock/errors.js";
-import { METRIC, MetricUnit, recordModelMetrics } from "../observability/metrics.js";
+import { METRIC, MetricUnit } from "../observability/metrics.js";
 import type { ChatRequest } from "../protocol/inbound.js";
 import { GatewayError, toGatewayError } from "../protocol/errors.js";
 import type { TokenCounts } from "../protocol/outbound.js";
@@ -55,7 +55,7 @@ export async function answerChat(deps: WorkerDeps, turn: ChatTurn): Promise<void
 }
 
 async function streamChat(deps: WorkerDeps, turn: ChatTurn, deadline: AbortSignal | undefined): Promise<void> {
-  const { config, metrics } = deps;
+  const { config, modelMetrics } = deps;
   const { request, tier, relay, log } = turn;
   const chosen = resolveModel(config, tier.tier, request.modelId);
   const conversationId = request.conversationId;
@@ -108,7 +108,7 @@ async function streamChat(deps: WorkerDeps, turn: ChatTurn, deadline: AbortSigna
     }
   } catch (err) {
     const failure = toGatewayError(err);
-    recordModelFailure(metrics, model.id, failure);
+    recordModelFailure(modelMetrics, model.id, failure);
     log.warn("model stream failed", { code: failure.code, error_name: (err as Error)?.name, output_chars: outputChars });
     throw failure;
   }
@@ -117,7 +117,7 @@ async function streamChat(deps: WorkerDeps, turn: ChatTurn, deadline: AbortSigna
   const firstToken = firstTokenAt === undefined ? null : Math.round(firstTokenAt - startedAt);
   relay.send({ type: "done", conversationId, stopReason, cached: false, usage, latencyMs: { firstToken, total } });
 
-  recordModelMetrics(metrics, model.id, [
+  modelMetrics.record(model.id, [
     [METRIC.inputTokens, MetricUnit.Count, usage.inputTokens],
     [METRIC.outputTokens, MetricUnit.Count, usage.outputTokens],
     [METRIC.responseLatency, MetricUnit.Milliseconds, total],

@@ -6,6 +6,7 @@ import type { BedrockRuntimeClient } from "@aws-sdk/client-bedrock-runtime";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Metrics } from "@aws-lambda-powertools/metrics";
 import type { GatewayConfig } from "../config/schema.js";
+import type { ModelMetrics } from "../observability/metrics.js";
 import type { Publisher } from "../relay/publisher.js";
 import type { RequestClaim } from "./request-claim.js";
 
@@ -15,7 +16,10 @@ export interface WorkerDeps {
   publisher: Publisher;
   claim: RequestClaim;
   logger: Logger;
+  /** Per-invocation metrics without a model (InboundEvents), flushed by the middy middleware. */
   metrics: Metrics;
+  /** Per-model metrics (tokens, latency, model failures). */
+  modelMetrics: ModelMetrics;
   /** Abort a model stream that sends nothing for this long. @default 60000 */
   modelIdleTimeoutMs?: number;
 }

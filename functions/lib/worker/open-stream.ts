@@ -5,11 +5,10 @@
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { BedrockRuntimeClient } from "@aws-sdk/client-bedrock-runtime";
-import type { Metrics } from "@aws-lambda-powertools/metrics";
 import { converseStream, type ConversePart, type ConverseRequest } from "../bedrock/converse.js";
 import { isRetryable } from "../bedrock/errors.js";
 import type { GatewayConfig, ModelConfig, TierConfig } from "../config/schema.js";
-import { METRIC, MetricUnit, recordModelMetrics } from "../observability/metrics.js";
+import { METRIC, MetricUnit, type ModelMetrics } from "../observability/metrics.js";
 import { GatewayError, toGatewayError } from "../protocol/errors.js";
 import { allowedModels } from "../routing/tier.js";
 
@@ -33,7 +32,7 @@ export function modelCandidates(config: GatewayConfig, tier: TierConfig, chosen:
 }
 
 export async function openModelStream(
-  deps: { bedrock: BedrockRuntimeClient; metrics: Metrics; modelIdleTimeoutMs?: number },
+  deps: { bedrock: BedrockRuntimeClient; modelMetrics: ModelMetrics; modelIdleTimeoutMs?: number },
   candidates: readonly ModelConfig[],
   request: (model: ModelConfig) => ConverseRequest,
   log: Logger,
@@ -47,7 +46,7 @@ export async function openModelStream(
       return { model, parts: prepend(first, parts) };
     } catch (err) {
       lastFailure = toGatewayError(err);
-      recordModelFailure(deps.metrics, model.id, lastFailure);
+      recordModelFailure(deps.modelMetrics, model.id, lastFailure);
       const next = candidates[i + 1];
       log.warn("model call failed before the answer began", { model_id: model.id, code: lastFailure.code, error_name: (err as Error)?.name, fallback_model_id: next?.id });
       if (!isRetryable(lastFailure) || !next) throw lastFailure;
@@ -56,9 +55,9 @@ export async function openModelStream(
   throw lastFailure ?? new GatewayError("internal_error", "No model to answer with.");
 }
 
-export function recordModelFailure(metrics: Metrics, modelId: string, failure: GatewayError): void {
+export function recordModelFailure(metrics: ModelMetrics, modelId: string, failure: GatewayError): void {
   const name = failure.code === "model_throttled" ? METRIC.modelThrottles : METRIC.modelErrors;
-  recordModelMetrics(metrics, modelId, [[name, MetricUnit.Count, 1]]);
+  metrics.record(modelId, [[name, MetricUnit.Count, 1]]);
 }
 
 async function* prepend(first: IteratorResult<ConversePart>, rest: AsyncGenerator<ConversePart>): AsyncGenerator<ConversePart> {
