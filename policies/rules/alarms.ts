@@ -28,7 +28,7 @@ function watchesErrorsOf(alarm: StackResource, fn: StackResource): boolean {
 /** The worker: the function AppSync invokes asynchronously for inbound messages. */
 export function chatWorkers(resources: readonly StackResource[]): StackResource[] {
   return asyncInvokedFunctions(resources)
-    .filter(({ via }) => via.startsWith("AppSync"))
+    .filter(({ source }) => source === "appsync")
     .map(({ fn }) => fn);
 }
 

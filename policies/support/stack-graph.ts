@@ -32,6 +32,8 @@ const ASYNC_PRINCIPALS = ["sns.amazonaws.com", "s3.amazonaws.com", "events.amazo
 
 export interface AsyncInvocation {
   fn: StackResource;
+  /** What makes the invocation asynchronous: an AppSync EVENT handler, a service permission, or a declared invoke config. */
+  source: "appsync" | "service" | "invokeConfig";
   /** Who invokes it, for messages. */
   via: string;
 }
@@ -43,9 +45,9 @@ export interface AsyncInvocation {
  */
 export function asyncInvokedFunctions(resources: readonly StackResource[]): AsyncInvocation[] {
   const functions = ofType(resources, TYPES.function);
-  const found = new Map<StackResource, string>();
-  const add = (ref: unknown, via: string) => {
-    for (const fn of functions) if (refersTo(ref, fn) && !found.has(fn)) found.set(fn, via);
+  const found = new Map<StackResource, AsyncInvocation>();
+  const add = (ref: unknown, source: AsyncInvocation["source"], via: string) => {
+    for (const fn of functions) if (refersTo(ref, fn) && !found.has(fn)) found.set(fn, { fn, source, via });
   };
   const dataSources = ofType(resources, TYPES.dataSource);
   for (const ns of ofType(resources, TYPES.namespace)) {
@@ -55,15 +57,15 @@ export function asyncInvokedFunctions(resources: readonly StackResource[]): Asyn
       const integration = handler.integration;
       if (!isRecord(integration.lambdaConfig) || integration.lambdaConfig.invokeType !== "EVENT") continue;
       for (const ds of dataSources.filter((d) => d.props.name === integration.dataSourceName)) {
-        add(isRecord(ds.props.lambdaConfig) ? ds.props.lambdaConfig.functionArn : undefined, `AppSync ${ns.props.name ?? ns.name} ${event} (EVENT)`);
+        add(isRecord(ds.props.lambdaConfig) ? ds.props.lambdaConfig.functionArn : undefined, "appsync", `AppSync ${ns.props.name ?? ns.name} ${event} (EVENT)`);
       }
     }
   }
   for (const p of ofType(resources, TYPES.permission)) {
-    if (ASYNC_PRINCIPALS.includes(p.props.principal)) add(p.props.function, `${p.props.principal} permission ${p.name}`);
+    if (ASYNC_PRINCIPALS.includes(p.props.principal)) add(p.props.function, "service", `${p.props.principal} permission ${p.name}`);
   }
-  for (const c of ofType(resources, TYPES.invokeConfig)) add(c.props.functionName, `event-invoke config ${c.name}`);
-  return [...found].map(([fn, via]) => ({ fn, via }));
+  for (const c of ofType(resources, TYPES.invokeConfig)) add(c.props.functionName, "invokeConfig", `event-invoke config ${c.name}`);
+  return [...found.values()];
 }
 
 /** Resources of `type` whose `field` refers to `target`. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { changed, compliantStack, resource, violations, withInputs } from "./fixtures.js";
+import { changed, compliantStack, lambdaFunction, resource, violations, withInputs } from "./fixtures.js";
 import { policies } from "../../policies/policies.js";
 
 describe("worker-error-alarm", () => {
@@ -19,6 +19,12 @@ describe("worker-error-alarm", () => {
 
   it("does not count an alarm on another function", async () => {
     expect(await violations("worker-error-alarm", withInputs("worker-errors", { dimensions: { FunctionName: "reporter" } }))).toHaveLength(1);
+  });
+
+  it("takes only AppSync's EVENT handler for the chat worker, not a function SNS invokes", async () => {
+    const notifier = lambdaFunction("notifier");
+    const permission = resource("aws:lambda/permission:Permission", "notifier-sns", { function: "notifier", principal: "sns.amazonaws.com", action: "lambda:InvokeFunction" });
+    expect(await violations("worker-error-alarm", [...compliantStack(), notifier, permission])).toEqual([]);
   });
 
   it("counts an alarm whose metric-math query reads the worker's Errors", async () => {
