@@ -1,7 +1,8 @@
 /**
  * The chat worker is the gateway: when it fails, users get nothing. An alarm on its Errors
- * metric is how operators hear about it. Advisory until the observability work lands; raise
- * it to mandatory in the policy config then.
+ * metric is how operators hear about it. components/alarms.ts creates one only when
+ * ai-gateway:observability.alarmEmail is set (prod does, dev does not), so the pack's default is
+ * advisory; a stack's policy config may raise it to mandatory.
  */
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { asyncInvokedFunctions, ofType, TYPES, type StackResource } from "../support/stack-graph";
