@@ -27,29 +27,25 @@ function stringHeader(value: string) {
   return { type: "string" as const, value };
 }
 
-/** One event frame (`:message-type: event`), e.g. `contentBlockDelta`. */
-export function eventFrame(eventType: string, payload: Record<string, unknown>, sequence: number): Uint8Array {
-  const body = { ...payload, p: PADDING.slice(0, 1 + (sequence * 7) % PADDING.length) };
+function frame(messageType: "event" | "exception", type: string, payload: Record<string, unknown>): Uint8Array {
   return codec.encode({
     headers: {
-      ":event-type": stringHeader(eventType),
+      [`:${messageType}-type`]: stringHeader(type),
       ":content-type": stringHeader("application/json"),
-      ":message-type": stringHeader("event"),
+      ":message-type": stringHeader(messageType),
     },
-    body: fromUtf8(JSON.stringify(body)),
+    body: fromUtf8(JSON.stringify(payload)),
   });
+}
+
+/** One event frame (`:message-type: event`), e.g. `contentBlockDelta`. */
+export function eventFrame(eventType: string, payload: Record<string, unknown>, sequence: number): Uint8Array {
+  return frame("event", eventType, { ...payload, p: PADDING.slice(0, 1 + (sequence * 7) % PADDING.length) });
 }
 
 /** One exception frame (`:message-type: exception`); the SDK throws it from the iteration. */
 export function exceptionFrame(exceptionType: string, payload: Record<string, unknown>): Uint8Array {
-  return codec.encode({
-    headers: {
-      ":exception-type": stringHeader(exceptionType),
-      ":content-type": stringHeader("application/json"),
-      ":message-type": stringHeader("exception"),
-    },
-    body: fromUtf8(JSON.stringify(payload)),
-  });
+  return frame("exception", exceptionType, payload);
 }
 
 /** Modelled Bedrock errors with the status and message the real service uses. */
