@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { EventsBroker, RequestContext } from "./broker.js";
 import { badRequest, EventsApiError, toEventsApiError } from "./errors.js";
+import { plainHeaders } from "./headers.js";
 
 export const EVENT_PATH = "/event";
 /** Five 240 KB events, escaped inside the JSON body, fit well below this. */
@@ -54,16 +55,6 @@ function readBody(req: IncomingMessage): Promise<string> {
 export function sourceIpOf(req: IncomingMessage): string {
   const address = req.socket.remoteAddress ?? "";
   return address.startsWith("::ffff:") ? address.slice("::ffff:".length) : address;
-}
-
-/** Header names lower-cased, repeated values joined, as handlers see `request.headers`. */
-export function plainHeaders(headers: IncomingMessage["headers"], omit: readonly string[] = []): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || omit.includes(name)) continue;
-    out[name] = Array.isArray(value) ? value.join(",") : value;
-  }
-  return out;
 }
 
 /** Handles one HTTP request to the Events API (every path other than the WebSocket upgrade). */

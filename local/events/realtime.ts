@@ -9,7 +9,8 @@ import type { IncomingMessage } from "node:http";
 import { WebSocket } from "ws";
 import type { EventsBroker, RequestContext, Subscription } from "./broker.js";
 import { badRequest, type EventsErrorItem, toEventsApiError, UNAUTHORIZED_MESSAGE } from "./errors.js";
-import { plainHeaders, sourceIpOf } from "./http-publish.js";
+import { plainHeaders } from "./headers.js";
+import { sourceIpOf } from "./http-publish.js";
 import type { Caller } from "./identity.js";
 
 export const REALTIME_PATH = "/event/realtime";
@@ -41,9 +42,6 @@ function stringValues(value: object): Record<string, string> {
   for (const [key, v] of Object.entries(value)) if (typeof v === "string") out[key] = v;
   return out;
 }
-
-const lowerCaseKeys = (headers: Record<string, string>) =>
-  Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
 
 type ClientMessage = { type?: unknown; id?: unknown; channel?: unknown; events?: unknown; authorization?: unknown };
 
@@ -132,7 +130,7 @@ export class RealtimeConnection {
       // A message's IAM signature covers a POST to /event whose body is the message's own JSON.
       auth: { headers: authorization, method: "POST", path: "/event", body: signedBody },
       sourceIp: this.sourceIp,
-      requestHeaders: { ...this.upgradeHeaders, ...lowerCaseKeys(authorization) },
+      requestHeaders: { ...this.upgradeHeaders, ...plainHeaders(authorization) },
     };
   }
 

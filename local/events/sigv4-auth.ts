@@ -8,6 +8,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { Sha256 } from "@aws-crypto/sha256-js";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
+import { type HeaderInput, plainHeaders } from "./headers.js";
 import type { IamIdentity } from "./identity.js";
 
 export interface IamCredentials {
@@ -27,7 +28,7 @@ export interface SignedRequest {
   path: string;
   query?: Record<string, string | string[]>;
   /** Header names in any case. */
-  headers: Record<string, string | string[] | undefined>;
+  headers: HeaderInput;
   body: string;
 }
 
@@ -39,14 +40,6 @@ const AMZ_DATE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 
 export const isSigV4Authorization = (value: string | undefined): boolean =>
   typeof value === "string" && value.startsWith(`${SIGV4_ALGORITHM} `);
-
-function lowerCaseHeaders(headers: SignedRequest["headers"]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined) out[name.toLowerCase()] = Array.isArray(value) ? value.join(",") : String(value);
-  }
-  return out;
-}
 
 function parseAmzDate(value: string | undefined): Date | undefined {
   const m = value === undefined ? null : AMZ_DATE.exec(value);
@@ -83,7 +76,7 @@ export async function verifySigV4(
   region: string,
   now: Date = new Date(),
 ): Promise<IamIdentity | null> {
-  const headers = lowerCaseHeaders(request.headers);
+  const headers = plainHeaders(request.headers);
   const match = AUTHORIZATION.exec(headers.authorization ?? "");
   if (!match) return null;
   const [, accessKeyId, scopeDate, scopeRegion, scopeService, signedHeaderList, signature] = match;
