@@ -4,7 +4,7 @@
  * load the stack config from beside the bundle and need nothing outside it.
  */
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { builtinModules } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,16 +12,12 @@ import type * as pulumi from "@pulumi/pulumi";
 import { build } from "esbuild";
 import { afterAll, describe, expect, it } from "vitest";
 import { BUNDLED_CONFIG_FILE } from "../../functions/lib/config/load.js";
-import { gatewayConfigFromPulumi, parseGatewayConfig } from "../../functions/lib/config/parse.js";
 import { SUBSCRIPTION_REFUSED } from "../../functions/lib/subscribe.js";
 import { BUNDLE_FILE, bundleEntry, functionArchive } from "../../components/lib/bundle.js";
-import { stackConfig } from "../../tools/mocked-stack.js";
+import { readStackConfig } from "../../local/config.js";
 import { archiveFile } from "./stackQueries.js";
 
-const config = parseGatewayConfig(
-  gatewayConfigFromPulumi(stackConfig(readFileSync(new URL("../../Pulumi.dev.yaml", import.meta.url), "utf8"), {}).config),
-  { region: "us-east-1" },
-);
+const { config } = readStackConfig({ stack: "dev" });
 const FIXTURE = "tests/infra/fixtures/configEcho.ts";
 
 const workDir = mkdtempSync(join(tmpdir(), "gateway-bundle-"));

@@ -2,20 +2,17 @@
  * The dev stack, run from the real Pulumi.dev.yaml against Pulumi mocks: what gets deployed,
  * how it is wired, and what each role may do.
  */
-import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { BUNDLED_CONFIG_FILE } from "../../functions/lib/config/load.js";
-import { gatewayConfigFromPulumi, parseGatewayConfig } from "../../functions/lib/config/parse.js";
+import { parseGatewayConfig } from "../../functions/lib/config/parse.js";
 import { NAMESPACES, OUTBOUND_NAMESPACE } from "../../functions/lib/protocol/channels.js";
 import { TABLES } from "../../functions/lib/tables.js";
 import { MOCK_ACCOUNT_ID } from "../../tools/awsMocks.js";
-import { runMockedStack, stackConfig, type MockedResource, type MockedStack } from "../../tools/mocked-stack.js";
+import { readStackConfig } from "../../local/config.js";
+import { runMockedStack, type MockedResource, type MockedStack } from "../../tools/mocked-stack.js";
 import { actionsOf, archiveFile, grantedStatements, one, ofType, resourcesOf, roleOf, roleStatements, statementsOf, T } from "./stackQueries.js";
 
-const devConfig = parseGatewayConfig(
-  gatewayConfigFromPulumi(stackConfig(readFileSync(new URL("../../Pulumi.dev.yaml", import.meta.url), "utf8"), {}).config),
-  { region: "us-east-1" },
-);
+const devConfig = readStackConfig({ stack: "dev" }).config;
 
 let stack: MockedStack;
 beforeAll(async () => {
