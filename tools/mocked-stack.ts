@@ -78,7 +78,7 @@ export async function runMockedStack(options: RunMockedStackOptions): Promise<Mo
   await pulumi.runtime.setMocks(
     {
       newResource: (args) => recorder.record(args, mockResourceState(args, region)),
-      call: (args) => mockCall(args, region),
+      call: (args) => mockCall(args),
     },
     PROJECT_NAME,
     options.stack,
@@ -126,7 +126,7 @@ function resolveOutput(value: unknown): Promise<unknown> {
  * Stack config as the Pulumi CLI hands it to a program: every value a string, structured
  * values JSON-encoded. `secure:` values cannot be decrypted here and become placeholders.
  */
-export function stackConfig(fileText: string, overrides: Record<string, unknown>) {
+function stackConfig(fileText: string, overrides: Record<string, unknown>) {
   const parsed = (parseYaml(fileText) ?? {}) as { config?: Record<string, unknown> };
   const entries = new Map<string, unknown>(Object.entries(parsed.config ?? {}));
   for (const [key, value] of Object.entries(overrides)) {
