@@ -267,6 +267,10 @@ describe("dev stack: data and identity", () => {
         pointInTimeRecovery: { enabled: false },
         deletionProtectionEnabled: false,
       });
+      // DynamoDB needs every key attribute declared, and only those.
+      const keys = [schema.partitionKey, ...(schema.sortKey ? [schema.sortKey] : [])];
+      expect(table.inputs.attributes).toEqual(keys.map((name) => ({ name, type: "S" })));
+      expect(table.inputs.rangeKey).toBe(schema.sortKey);
       if (schema.ttlAttribute) expect(table.inputs.ttl).toEqual({ attributeName: schema.ttlAttribute, enabled: true });
     }
   });
