@@ -30,8 +30,8 @@ const READY_LINE = /Cognito Local running on (http:\/\/\S+)/;
 const STARTUP_TIMEOUT_MS = 60_000;
 
 /** The demo users' password; it meets the Identity component's policy (12+, all four classes). */
-export const DEMO_PASSWORD = "Local-Demo-Passw0rd!";
-export const APP_CLIENT_NAME = "web";
+const DEMO_PASSWORD = "Local-Demo-Passw0rd!";
+const APP_CLIENT_NAME = "web";
 
 export interface CognitoLocal {
   /** `http://127.0.0.1:<port>`: the `userPoolEndpoint` for Amplify and the SDK's `endpoint`. */
@@ -127,7 +127,7 @@ function waitUntilListening(child: ChildProcess): Promise<void> {
 
 
 /** `pro` -> `pro@example.com`: the pool signs in by email, like the deployed one. */
-export const demoUsername = (tier: string) => `${tier.toLowerCase().replace(/[^a-z0-9.-]/g, "-")}@example.com`;
+const demoUsername = (tier: string) => `${tier.toLowerCase().replace(/[^a-z0-9.-]/g, "-")}@example.com`;
 
 /**
  * Creates the pool, client, tier groups and demo users, or reuses the ones a persisted

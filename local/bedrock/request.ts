@@ -12,7 +12,7 @@ const message = z.looseObject({
   content: z.array(contentBlock).min(1),
 });
 
-export const converseRequestSchema = z.looseObject({
+const converseRequestSchema = z.looseObject({
   messages: z.array(message).min(1),
   system: z.array(z.looseObject({ text: z.string().optional() })).optional(),
   inferenceConfig: z

@@ -5,7 +5,7 @@
  */
 import { badRequest } from "./errors.js";
 
-export const MAX_SEGMENTS = 5;
+const MAX_SEGMENTS = 5;
 const SEGMENT = /^[A-Za-z0-9-]{1,50}$/;
 
 export interface ChannelPath {

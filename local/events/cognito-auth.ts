@@ -50,7 +50,7 @@ function checkCognitoClaims(payload: JwtPayload, clientId: string): void {
   if (typeof payload.sub !== "string" || payload.sub === "") throw new TokenClaimsError("token has no sub");
 }
 
-export function identityFromClaims(payload: JwtPayload): CognitoIdentity {
+function identityFromClaims(payload: JwtPayload): CognitoIdentity {
   const claims = payload as Record<string, unknown>;
   const username = claims["cognito:username"] ?? claims.username ?? payload.sub;
   const groups = claims["cognito:groups"];

@@ -32,7 +32,7 @@ export interface SignedRequest {
   body: string;
 }
 
-export const SIGV4_ALGORITHM = "AWS4-HMAC-SHA256";
+const SIGV4_ALGORITHM = "AWS4-HMAC-SHA256";
 /** AWS refuses signatures more than 5 minutes away from its clock. */
 const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000;
 const AUTHORIZATION = /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{8})\/([^/,\s]+)\/([^/,\s]+)\/aws4_request,\s*SignedHeaders=([a-z0-9;-]+),\s*Signature=([0-9a-f]{64})$/;
@@ -52,7 +52,7 @@ function sameHex(a: string, b: string): boolean {
   return left.length === right.length && timingSafeEqual(left, right);
 }
 
-export function iamIdentity(credentials: IamCredentials): IamIdentity {
+function iamIdentity(credentials: IamCredentials): IamIdentity {
   const accountId = credentials.accountId ?? "000000000000";
   return {
     accountId,
