@@ -9,10 +9,9 @@
  * process per stack.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { parse as parseYaml } from "yaml";
+import { asPulumiConfig, projectDefaultValues, stackFileValues } from "../local/stack-file.js";
 import { mockCall, mockResourceState } from "./awsMocks.js";
 
 export const PROJECT_NAME = "ai-gateway";
@@ -71,7 +70,7 @@ export async function runMockedStack(options: RunMockedStackOptions): Promise<Mo
   alreadyRun = true;
 
   const file = options.configFile ?? resolve(PROJECT_ROOT, `Pulumi.${options.stack}.yaml`);
-  const { config, secretKeys } = stackConfig(readFileSync(file, "utf8"), options.configOverrides ?? {});
+  const { config, secretKeys } = stackConfig(file, options.configOverrides ?? {});
   const region = config["aws:region"] ?? "us-east-1";
   const recorder = new RegistrationRecorder();
 
@@ -122,40 +121,15 @@ function resolveOutput(value: unknown): Promise<unknown> {
   return new Promise((resolvePromise) => (pulumi.output(value) as pulumi.Output<unknown>).apply((v) => resolvePromise(v)));
 }
 
-/**
- * Stack config as the Pulumi CLI hands it to a program: every value a string, structured
- * values JSON-encoded. `secure:` values cannot be decrypted here and become placeholders.
- */
-function stackConfig(fileText: string, overrides: Record<string, unknown>) {
-  const parsed = (parseYaml(fileText) ?? {}) as { config?: Record<string, unknown> };
-  const entries = new Map<string, unknown>(Object.entries(parsed.config ?? {}));
+/** The stack file's config with the run's overrides applied (`null` removes a key). */
+function stackConfig(file: string, overrides: Record<string, unknown>) {
+  const values: Record<string, unknown> = { ...projectDefaultValues(PROJECT_ROOT), ...stackFileValues(file) };
   for (const [key, value] of Object.entries(overrides)) {
     const fullKey = key.includes(":") ? key : `${PROJECT_NAME}:${key}`;
-    if (value === undefined || value === null) entries.delete(fullKey);
-    else entries.set(fullKey, value);
+    if (value === undefined || value === null) delete values[fullKey];
+    else values[fullKey] = value;
   }
-  const config: Record<string, string> = {};
-  const secretKeys: string[] = [];
-  for (const [key, value] of entries) {
-    let secret = false;
-    const plain = replaceSecure(value, () => (secret = true));
-    if (secret) secretKeys.push(key);
-    config[key] = typeof plain === "string" ? plain : JSON.stringify(plain);
-  }
-  return { config, secretKeys };
-}
-
-function replaceSecure(value: unknown, onSecret: () => void): unknown {
-  if (Array.isArray(value)) return value.map((v) => replaceSecure(v, onSecret));
-  if (value && typeof value === "object") {
-    const entries = Object.entries(value);
-    if (entries.length === 1 && entries[0]![0] === "secure") {
-      onSecret();
-      return "mock-secret-value";
-    }
-    return Object.fromEntries(entries.map(([k, v]) => [k, replaceSecure(v, onSecret)]));
-  }
-  return value;
+  return asPulumiConfig(values, "mock-secret-value");
 }
 
 interface RegisterRequest {
