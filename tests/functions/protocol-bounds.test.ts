@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { bedrockFailure, DEADLINE_REASON, isRetryable, warrantsFallback } from "../../functions/lib/bedrock/errors.js";
+import { cognitoCaller } from "../../functions/lib/appsync/event.js";
 import { isOwnChannel } from "../../functions/lib/protocol/channels.js";
 import { errorBody, GatewayError, MAX_ERROR_DETAILS_BYTES, MAX_ERROR_MESSAGE_CHARS } from "../../functions/lib/protocol/errors.js";
 import { MAX_FIELD_NAME_CHARS, MAX_REPORTED_FIELDS, parseInboundPayload } from "../../functions/lib/protocol/parse.js";
@@ -127,4 +128,21 @@ describe("Bedrock failures", () => {
     expect(warrantsFallback(bedrockFailure({ name: "ThrottlingException" }))).toBe(true);
     expect(warrantsFallback(bedrockFailure({ name: "ValidationException" }))).toBe(false);
   });
+});
+
+describe("the Cognito caller of an event", () => {
+  const sub = randomUUID();
+  it("takes groups from identity.groups, else from the token's cognito:groups claim in either form", () => {
+    expect(cognitoCaller({ identity: { sub, groups: ["pro"], claims: { "cognito:groups": ["other"] } } })?.groups).toEqual(["pro"]);
+    expect(cognitoCaller({ identity: { sub, groups: null, claims: { "cognito:groups": ["pro", 7] } } })?.groups).toEqual(["pro"]);
+    expect(cognitoCaller({ identity: { sub, groups: null, claims: { "cognito:groups": "pro, team beta" } } })?.groups).toEqual(["pro", "team", "beta"]);
+    expect(cognitoCaller({ identity: { sub, groups: null, claims: {} } })?.groups).toEqual([]);
+  });
+
+  it.each([["an IAM identity", { accountId: "123", userArn: "arn:aws:iam::123:role/x" }], ["no identity", null], ["a wildcard sub", { sub: "*" }], ["a sub with a suffix", { sub: `${sub}x` }]])(
+    "is none for %s",
+    (_what, identity) => {
+      expect(cognitoCaller({ identity })).toBeUndefined();
+    },
+  );
 });
