@@ -9,6 +9,7 @@ import { cognitoCaller, type AppSyncEventsEvent } from "./appsync/event.js";
 import { outboundChannel } from "./protocol/channels.js";
 import { errorBody, GatewayError } from "./protocol/errors.js";
 import type { OutboundEvent } from "./protocol/outbound.js";
+import { answerAddressOf } from "./protocol/payload.js";
 import { MAX_EVENTS_PER_PUBLISH, type Publisher } from "./relay/publisher.js";
 
 interface FailureRecord {
@@ -16,11 +17,15 @@ interface FailureRecord {
   requestPayload?: AppSyncEventsEvent;
 }
 
-/** A dead letter's error event: clients accept it whatever its seq (the worker may have run). */
+/**
+ * A dead letter's error event: clients accept it whatever its seq (the worker may have run).
+ * The lost attempt may still hold its request id (a crashed worker's claim lasts until the
+ * invocation's timeout), so what works at once is a new request: a new `requestId`.
+ */
 const lost = (condition: string | undefined) =>
-  new GatewayError("internal_error", "Your request could not be processed. Please send it again.", {
+  new GatewayError("internal_error", "Your request was lost before it could be answered. Please send it again as a new request.", {
     retryAfterSeconds: 1,
-    details: { deadLettered: true, ...(condition ? { condition } : {}) },
+    details: { deadLettered: true, resend: "new_request_id", ...(condition ? { condition } : {}) },
   });
 
 /** Publishes the error events for one on-failure record; throws if they could not be sent. */
@@ -39,9 +44,7 @@ export async function notifyDeadLetter(body: string, publisher: Publisher, logge
     return;
   }
   const errors: OutboundEvent[] = (event.events ?? []).map((e) => {
-    const payload = (typeof e.payload === "object" && e.payload !== null ? e.payload : {}) as Record<string, unknown>;
-    const requestId = typeof payload.requestId === "string" ? payload.requestId : e.id;
-    const conversationId = typeof payload.conversationId === "string" ? payload.conversationId : undefined;
+    const { requestId, conversationId } = answerAddressOf(e);
     return { ...errorBody(lost(record.requestContext?.condition), conversationId), requestId, seq: 0 };
   });
   for (let i = 0; i < errors.length; i += MAX_EVENTS_PER_PUBLISH) {

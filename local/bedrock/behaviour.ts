@@ -12,7 +12,8 @@
  *   tokens=N     answer length in tokens (integer >= 0); always the generated answer
  *   rate=R       pacing in tokens per second (number >= 0; 0 = as fast as possible)
  *   delay=MS     milliseconds before the first token (integer >= 0)
- *   fault=F      throttle | unavailable | internal | validation | midstream | hang | none
+ *   fault=F      throttle | unavailable | internal | validation | access_denied | midstream
+ *                | hang | none  (access_denied: the 403 of a model the account has not enabled)
  *   after=K      for fault=midstream: tokens sent before the exception frame (integer >= 0)
  *   error=E      for fault=midstream: modelStreamError (default) | throttling | internalServer
  *                | serviceUnavailable | validation
@@ -23,7 +24,7 @@
  */
 import type { ConverseRequestBody } from "./request.js";
 
-export const FAULTS = ["throttle", "unavailable", "internal", "validation", "midstream", "hang"] as const;
+export const FAULTS = ["throttle", "unavailable", "internal", "validation", "access_denied", "midstream", "hang"] as const;
 export type Fault = (typeof FAULTS)[number];
 
 /** Mid-stream exception kinds, mapped to the `:exception-type` header the SDK switches on. */

@@ -154,6 +154,7 @@ export async function startBedrockServer(options: BedrockServerOptions = {}): Pr
     if (fault === "unavailable") return reject("ServiceUnavailableException");
     if (fault === "internal") return reject("InternalServerException");
     if (fault === "validation") return reject("ValidationException");
+    if (fault === "access_denied") return reject("AccessDeniedException");
 
     let text: string;
     try {

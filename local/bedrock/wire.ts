@@ -60,6 +60,12 @@ export const HTTP_ERRORS = {
   ResourceNotFoundException: { status: 404, message: "Could not resolve the foundation model from the provided model identifier." },
   // Not a modelled Bedrock error: what every SigV4 AWS endpoint answers to an unsigned request.
   MissingAuthenticationTokenException: { status: 403, message: "Missing Authentication Token" },
+  // What a third-party model answers until the account's Marketplace subscription exists.
+  AccessDeniedException: {
+    status: 403,
+    message:
+      "Model access is denied due to IAM user or service role is not authorized to perform the required AWS Marketplace actions (aws-marketplace:ViewSubscriptions, aws-marketplace:Subscribe) to enable access to this model.",
+  },
   ModelErrorException: { status: 424, message: "The model returned an error while generating the response." },
   UnknownOperationException: { status: 404, message: "Not Found" },
 } as const;

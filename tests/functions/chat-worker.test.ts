@@ -29,7 +29,26 @@ const chat = (message: string, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 const invoke = (event: unknown) => handler(event, lambdaContext());
+
+const MAX_APPSYNC_EVENT_BYTES = 240 * 1024;
 const forRequest = (events: OutboundEvent[], requestId: string) => events.filter((e) => e.requestId === requestId);
+
+/** A client written from README: per request, orders events by seq and drops repeats. */
+function readmeClient() {
+  const seen = new Map<string, Map<number, OutboundEvent>>();
+  return {
+    receive(events: OutboundEvent[]) {
+      for (const e of events) {
+        const own = seen.get(e.requestId) ?? new Map<number, OutboundEvent>();
+        seen.set(e.requestId, own);
+        if (!own.has(e.seq)) own.set(e.seq, e);
+      }
+    },
+    view(requestId: string): OutboundEvent[] {
+      return [...(seen.get(requestId)?.values() ?? [])].sort((a, b) => a.seq - b.seq);
+    },
+  };
+}
 
 describe("chat worker", () => {
   it("streams an answer as start, deltas and done, numbered from 0", async () => {
@@ -95,6 +114,10 @@ describe("chat worker", () => {
     ["an unknown action", { action: "explode", requestId: randomUUID() }, "action"],
     ["a message longer than maxInputChars", chat("x".repeat(8001)), "message"],
     ["a temperature out of range", chat("hi", { temperature: 3 }), "temperature"],
+    ["a temperature just above 1", chat("hi", { temperature: 1.5 }), "temperature"],
+    ["a request id that is a UUID with a suffix", chat("hi", { requestId: `${randomUUID()}x` }), "requestId"],
+    ["a conversation id that is a UUID with a suffix", chat("hi", { conversationId: `${randomUUID()}-1` }), "conversationId"],
+    ["a cancel whose target is a UUID with a suffix", { action: "cancel", requestId: randomUUID(), targetRequestId: `${randomUUID()}0` }, "targetRequestId"],
   ])("answers %s with one invalid_request error naming the field", async (_what, payload, field) => {
     const user = newUser();
     await invoke(inboundPublish(user, [payload]));
@@ -174,9 +197,48 @@ describe("chat worker", () => {
 
     harness.bedrock.configure({ fault: null });
     await invoke(inboundPublish(user, [request]));
+    // The retry numbers on from the failed attempt, so a client that drops repeats keeps it.
     const retried = harness.outbound(user).slice(1);
-    expect(retried.map((e) => e.seq)).toEqual(retried.map((_, i) => i));
+    expect(retried.map((e) => e.seq)).toEqual(retried.map((_, i) => i + 1));
     expect(retried.map((e) => e.type).at(-1)).toBe("done");
+  });
+
+  it("delivers a retry under the same request id whole to a client that orders by seq and drops repeats", async () => {
+    const user = newUser();
+    const request = chat("Third time lucky?");
+    const client = readmeClient();
+    harness.bedrock.configure({ fault: "throttle", faultTimes: 4 });
+    await invoke(inboundPublish(user, [request]));
+    await invoke(inboundPublish(user, [request]));
+    await invoke(inboundPublish(user, [request]));
+    client.receive(harness.outbound(user));
+    const seen = client.view(request.requestId);
+    expect(seen.slice(0, 2)).toEqual([
+      expect.objectContaining({ type: "error", code: "model_throttled", seq: 0 }),
+      expect.objectContaining({ type: "error", code: "model_throttled", seq: 1 }),
+    ]);
+    const answer = seen.slice(2);
+    expect(answer[0]).toMatchObject({ type: "start", seq: 2 });
+    expect(answer.at(-1)).toMatchObject({ type: "done" });
+    const text = answer.map((e) => (e.type === "delta" ? e.text : "")).join("");
+    expect(text).toBe(fakeAnswer(MODEL_NOVA_LITE, "Third time lucky?", 24));
+  });
+
+  it("answers two users who send the same request id each with their own answer", async () => {
+    const alice = newUser();
+    const bob = newUser();
+    const requestId = randomUUID();
+    const fromAlice = chat("Alice asks about apples", { requestId });
+    const fromBob = chat("Bob asks about bananas", { requestId });
+    await Promise.all([invoke(inboundPublish(alice, [fromAlice])), invoke(inboundPublish(bob, [fromBob]))]);
+    for (const [user, request] of [[alice, fromAlice], [bob, fromBob]] as const) {
+      const events = harness.outbound(user);
+      expect(events[0]).toMatchObject({ type: "start", requestId, conversationId: request.conversationId });
+      expect(events.at(-1)).toMatchObject({ type: "done", requestId, conversationId: request.conversationId });
+      const text = events.map((e) => (e.type === "delta" ? e.text : "")).join("");
+      expect(text).toBe(fakeAnswer(MODEL_NOVA_LITE, request.message, 24));
+    }
+    expect(harness.bedrock.requests).toHaveLength(2);
   });
 
   it("falls back to the next allowed model when the default is throttled, and says which model answered", async () => {
@@ -219,6 +281,45 @@ describe("chat worker", () => {
     const user = newUser();
     await invoke(inboundPublish(user, [{ action: "usage", requestId: randomUUID() }]));
     expect(harness.outbound(user)).toEqual([expect.objectContaining({ type: "error", code: "invalid_request", details: { action: "usage" } })]);
+  });
+
+  it("passes a temperature of exactly 1, the bound itself, to the model", async () => {
+    const user = newUser();
+    await invoke(inboundPublish(user, [chat("Warm?", { temperature: 1 })]));
+    expect(harness.outbound(user).at(-1)).toMatchObject({ type: "done" });
+    expect(harness.bedrock.requests.at(-1)!.body?.inferenceConfig?.temperature).toBe(1);
+  });
+
+  it.each([
+    ["a channel with an extra segment", (sub: string) => ["Inbound-Messages", sub, "more"]],
+    ["a case variant of the caller's own channel", (sub: string) => ["Inbound-Messages", sub.toUpperCase()]],
+    ["a case variant of the namespace", (sub: string) => ["inbound-messages", sub]],
+  ])("refuses a publish on %s with unauthorized and no model call", async (_what, segments) => {
+    const user = newUser();
+    const request = chat("Hello");
+    await invoke(inboundPublish(user, [request], { segments: segments(user) }));
+    expect(harness.outbound(user)).toEqual([expect.objectContaining({ type: "error", code: "unauthorized", requestId: request.requestId })]);
+    expect(harness.bedrock.requests).toHaveLength(0);
+  });
+
+  it.each([["*"], ["user-1"], ["a/b"]])("refuses a caller whose sub %s is not a Cognito sub, publishing nothing anywhere", async (sub) => {
+    const before = harness.events.published.length;
+    await invoke(inboundPublish(sub, [chat("Hello everyone")]));
+    expect(harness.events.published.slice(before)).toEqual([]);
+    expect(harness.bedrock.requests).toHaveLength(0);
+  });
+
+  it.each([
+    ["a field name of 150 KB", { ...chat("hi"), ["k".repeat(150_000)]: 1 }],
+    ["two thousand unknown fields", { ...chat("hi"), ...Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`field_${i}_${"x".repeat(100)}`, i])) }],
+  ])("answers an event with %s with one error event that fits in AppSync", async (_what, payload) => {
+    const user = newUser();
+    const event = JSON.stringify(payload);
+    expect(Buffer.byteLength(event)).toBeLessThan(MAX_APPSYNC_EVENT_BYTES);
+    await invoke(inboundPublish(user, [event]));
+    const events = harness.outbound(user);
+    expect(events).toEqual([expect.objectContaining({ type: "error", code: "invalid_request", requestId: (payload as { requestId: string }).requestId, seq: 0 })]);
+    expect(Buffer.byteLength(JSON.stringify(events[0]))).toBeLessThan(16 * 1024);
   });
 
   it("logs without the prompt, the answer or the token, and emits token and latency metrics as EMF", async () => {

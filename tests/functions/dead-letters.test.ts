@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { devLikeConfig } from "../support/config-fixtures.js";
-import { inboundPublish, lambdaContext, REGION, startWorkerHarness, type WorkerHarness } from "../support/worker-harness.js";
+import { handleInboundPublish } from "../../functions/lib/worker/inbound.js";
+import { inboundPublish, lambdaContext, REGION, startWorkerHarness, workerDeps, type WorkerHarness } from "../support/worker-harness.js";
 
 let harness: WorkerHarness;
 let handler: (event: unknown, context: unknown) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }>;
@@ -42,9 +43,57 @@ describe("dead-letter notifier", () => {
     expect(result.batchItemFailures).toEqual([]);
     const events = harness.outbound(user);
     expect(events).toEqual([
-      expect.objectContaining({ type: "error", code: "internal_error", requestId: first.requestId, conversationId: first.conversationId, details: { deadLettered: true, condition: "EventAgeExceeded" } }),
+      expect.objectContaining({ type: "error", code: "internal_error", requestId: first.requestId, conversationId: first.conversationId, details: { deadLettered: true, resend: "new_request_id", condition: "EventAgeExceeded" } }),
       expect.objectContaining({ type: "error", code: "internal_error", requestId: second.requestId }),
     ]);
+  });
+
+  it("reads a payload that AppSync handed over as a JSON string, as the worker does", async () => {
+    const user = randomUUID();
+    const request = { action: "chat", requestId: randomUUID(), conversationId: randomUUID(), message: "hi" };
+    await handler({ Records: [onFailureRecord(inboundPublish(user, [JSON.stringify(request)]))] }, lambdaContext("dlq"));
+    expect(harness.outbound(user)).toEqual([
+      expect.objectContaining({ type: "error", requestId: request.requestId, conversationId: request.conversationId, seq: 0 }),
+    ]);
+  });
+
+  it("does not echo a request id longer than any the worker answers under", async () => {
+    const user = randomUUID();
+    const event = inboundPublish(user, [{ requestId: "r".repeat(101), conversationId: "c".repeat(101) }]);
+    await handler({ Records: [onFailureRecord(event)] }, lambdaContext("dlq"));
+    const [notice] = harness.outbound(user);
+    expect(notice).toMatchObject({ type: "error", requestId: event.events[0]!.id });
+    expect(notice).not.toHaveProperty("conversationId");
+  });
+
+  it("tells the user to resend as a new request, which is answered while the lost attempt still holds its id", async () => {
+    const deps = workerDeps(harness);
+    const user = randomUUID();
+    const lostRequest = { requestId: randomUUID(), conversationId: randomUUID(), message: "lost" };
+    // A worker that crashed mid-answer: its claim stays in progress until the invocation's timeout.
+    let crash!: () => void;
+    const crashed = deps.claim.runOnce({ sub: user, requestId: lostRequest.requestId }, () => new Promise((_, reject) => (crash = () => reject(new Error("crashed")))));
+    await new Promise((r) => setTimeout(r, 200));
+    try {
+      await handler({ Records: [onFailureRecord(inboundPublish(user, [lostRequest]), "RetriesExhausted")] }, lambdaContext("dlq"));
+      const [notice] = harness.outbound(user);
+      expect(notice).toMatchObject({ type: "error", code: "internal_error", requestId: lostRequest.requestId, details: { deadLettered: true, resend: "new_request_id" } });
+      if (notice?.type !== "error") throw new Error("expected an error");
+      expect(notice.message).toMatch(/new request/);
+
+      // What the notice says works: a new requestId after retryAfterSeconds is answered...
+      await new Promise((r) => setTimeout(r, notice.retryAfterSeconds! * 1000));
+      const resent = { ...lostRequest, requestId: randomUUID() };
+      await handleInboundPublish(deps, inboundPublish(user, [resent]));
+      expect(harness.outbound(user).filter((e) => e.requestId === resent.requestId).at(-1)).toMatchObject({ type: "done" });
+      // ...while the lost id is still held, so a resend under it gets nothing.
+      const before = harness.outbound(user).length;
+      await handleInboundPublish(deps, inboundPublish(user, [lostRequest]));
+      expect(harness.outbound(user).length).toBe(before);
+    } finally {
+      crash();
+      await crashed.catch(() => undefined);
+    }
   });
 
   it("drops a record it cannot attribute to a user without failing the batch", async () => {

@@ -1,13 +1,17 @@
 import { describe, expect, it } from "vitest";
 import type { OutboundEvent } from "../../functions/lib/protocol/outbound.js";
-import { PublishError, type Publisher } from "../../functions/lib/relay/publisher.js";
+import { MAX_EVENTS_PER_PUBLISH, PublishError, type Publisher } from "../../functions/lib/relay/publisher.js";
 import { ResponseRelay } from "../../functions/lib/relay/relay.js";
 
 /** Records publishes; optionally slow or failing, to exercise ordering and failure handling. */
 class RecordingPublisher implements Publisher {
   calls: { channel: string; events: OutboundEvent[] }[] = [];
+  /** Every publish attempted, failed ones included. */
+  attempts = 0;
   constructor(private readonly behaviour: { delayMs?: number; failFrom?: number } = {}) {}
   async publish(channel: string, events: readonly OutboundEvent[]) {
+    this.attempts++;
+    if (events.length > MAX_EVENTS_PER_PUBLISH) throw new PublishError("too many events", 400);
     if (this.behaviour.delayMs) await new Promise((r) => setTimeout(r, this.behaviour.delayMs));
     if (this.behaviour.failFrom !== undefined && this.calls.length >= this.behaviour.failFrom) throw new PublishError("refused", 403);
     this.calls.push({ channel, events: events.map((e) => ({ ...e })) });
@@ -50,13 +54,48 @@ describe("response relay", () => {
     expect((publisher.calls[1]!.events[0] as { text: string }).text.split(" ").filter(Boolean)).toHaveLength(50);
   });
 
-  it("packs at most five events into one publish", async () => {
+  it("splits a flush of more than five pending events into publishes of at most five, in order", async () => {
     const publisher = new RecordingPublisher();
     const relay = new ResponseRelay(publisher, "/Outbound-Messages/u1", "r1", { flushIntervalMs: 10_000 });
-    for (let i = 0; i < 12; i++) relay.send({ type: "quota", quota: { tier: "default" } as never });
+    relay.delta(CONV, "first"); // published at once
+    // Deltas of alternating conversations are not coalesced: 11 events wait for one flush.
+    const other = "c0ffee00-0000-4000-8000-000000000001";
+    for (let i = 0; i < 11; i++) relay.delta(i % 2 ? CONV : other, `w${i}`);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(publisher.events).toHaveLength(1);
+    expect(await relay.closed()).toBeUndefined();
+    expect(publisher.calls.map((c) => c.events.length)).toEqual([1, 5, 5, 1]);
+    expect(publisher.events.map((e) => e.seq)).toEqual(Array.from({ length: 12 }, (_, i) => i));
+  });
+
+  it("attempts no publish after one has failed, within a flush or after it", async () => {
+    const publisher = new RecordingPublisher({ failFrom: 1 });
+    const relay = new ResponseRelay(publisher, "/Outbound-Messages/u1", "r1", { flushIntervalMs: 10_000 });
+    relay.delta(CONV, "first");
+    const other = "c0ffee00-0000-4000-8000-000000000001";
+    for (let i = 0; i < 11; i++) relay.delta(i % 2 ? CONV : other, `w${i}`);
+    expect(await relay.closed()).toBeInstanceOf(PublishError);
+    // The first publish went out, the second (5 events) failed, the third was never tried.
+    expect(publisher.attempts).toBe(2);
+    relay.send({ type: "error", code: "internal_error", message: "late" });
+    expect(await relay.closed()).toBeInstanceOf(PublishError);
+    expect(publisher.attempts).toBe(2);
+  });
+
+  it("continues another attempt's numbering and sends one final event at most", async () => {
+    const publisher = new RecordingPublisher();
+    const relay = new ResponseRelay(publisher, "/Outbound-Messages/u1", "r1", { flushIntervalMs: 1 });
+    relay.continueFrom(3);
+    relay.send({ type: "start", conversationId: CONV, modelId: "m", cached: false });
+    const done = { type: "done", conversationId: CONV, stopReason: "end_turn", cached: false, usage: { inputTokens: 1, outputTokens: 1 }, latencyMs: { firstToken: 1, total: 1 } } as const;
+    expect(relay.send(done)).toBe(true);
+    expect(relay.ended).toBe(true);
+    expect(relay.send({ type: "error", code: "internal_error", message: "second outcome" })).toBe(false);
+    relay.delta(CONV, "after the end");
     await relay.closed();
-    expect(publisher.calls.map((c) => c.events.length).every((n) => n <= 5)).toBe(true);
-    expect(publisher.events).toHaveLength(12);
+    expect(publisher.events.map((e) => [e.type, e.seq])).toEqual([["start", 3], ["done", 4]]);
+    expect(relay.nextSeq).toBe(5);
+    expect(() => relay.continueFrom(0)).toThrow();
   });
 
   it("marks itself failed when a publish fails, and stops publishing", async () => {

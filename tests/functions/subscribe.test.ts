@@ -32,6 +32,16 @@ describe("onSubscribe authorization", () => {
     expect(authorizeSubscription(subscribeEvent(path), logger)).toEqual({ error: SUBSCRIPTION_REFUSED });
   });
 
+  it("refuses an operation other than SUBSCRIBE on the caller's own channel", () => {
+    const event = subscribeEvent(`/Outbound-Messages/${SUB}`);
+    expect(authorizeSubscription({ ...event, info: { ...event.info, operation: "PUBLISH" } }, logger)).toEqual({ error: SUBSCRIPTION_REFUSED });
+  });
+
+  it.each([["*"], ["user-1"], [`${SUB}/x`], [""]])("refuses a caller whose sub %j is not a Cognito sub, even on the channel named after it", (sub) => {
+    const identity = { sub, groups: null, claims: { client_id: "c" } };
+    expect(authorizeSubscription(subscribeEvent(`/Outbound-Messages/${sub}`, identity), logger)).toEqual({ error: SUBSCRIPTION_REFUSED });
+  });
+
   it("refuses a caller without a Cognito identity", () => {
     expect(authorizeSubscription(subscribeEvent(`/Outbound-Messages/${SUB}`, null), logger)).toEqual({ error: SUBSCRIPTION_REFUSED });
   });

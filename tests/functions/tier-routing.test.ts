@@ -41,4 +41,11 @@ describe("tier and model routing", () => {
     expect(boundedMaxTokens(config.tiers.default!, sonnet, undefined)).toBe(2000);
     expect(boundedMaxTokens(config.tiers.default!, sonnet, 17)).toBe(17);
   });
+
+  it("keeps maxTokens at exactly the ceiling and clamps one above it", () => {
+    const sonnet = config.models.find((m) => m.id === MODEL_SONNET)!;
+    expect(boundedMaxTokens(config.tiers.default!, sonnet, 2000)).toBe(2000);
+    expect(boundedMaxTokens(config.tiers.default!, sonnet, 2001)).toBe(2000);
+    expect(boundedMaxTokens(config.tiers.default!, sonnet, 1999)).toBe(1999);
+  });
 });

@@ -111,9 +111,10 @@ export { lambdaContext } from "../../local/lambda.js";
 export function inboundPublish(
   sub: string,
   payloads: unknown[],
-  options: { channelSub?: string; groups?: string[] | null } = {},
+  options: { channelSub?: string; groups?: string[] | null; segments?: string[] } = {},
 ) {
   const channelSub = options.channelSub ?? sub;
+  const segments = options.segments ?? ["Inbound-Messages", channelSub];
   return {
     identity: {
       sub,
@@ -125,7 +126,7 @@ export function inboundPublish(
       groups: options.groups ?? null,
     },
     info: {
-      channel: { path: `/Inbound-Messages/${channelSub}`, segments: ["Inbound-Messages", channelSub] },
+      channel: { path: `/${segments.join("/")}`, segments },
       channelNamespace: { name: "Inbound-Messages" },
       operation: "PUBLISH" as const,
     },

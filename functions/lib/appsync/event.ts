@@ -2,6 +2,8 @@
  * The event AppSync Events hands a DIRECT Lambda handler, and the caller it describes.
  * Only the fields the gateway reads are typed; the rest (stash, outErrors...) pass through.
  */
+import { isCognitoSub } from "../protocol/channels.js";
+
 export interface AppSyncCognitoIdentity {
   sub: string;
   issuer?: string;
@@ -32,12 +34,13 @@ export interface Caller {
 }
 
 /**
- * The Cognito caller of an event, or undefined for IAM and anonymous callers. Groups come
- * from `identity.groups`, else from the token's `cognito:groups` claim.
+ * The Cognito caller of an event, or undefined for IAM and anonymous callers and for a `sub`
+ * that is not a Cognito sub (no channel may be derived from it). Groups come from
+ * `identity.groups`, else from the token's `cognito:groups` claim.
  */
 export function cognitoCaller(event: Pick<AppSyncEventsEvent, "identity">): Caller | undefined {
   const identity = event.identity as AppSyncCognitoIdentity | null | undefined;
-  if (!identity || typeof identity.sub !== "string" || identity.sub === "") return undefined;
+  if (!identity || !isCognitoSub(identity.sub)) return undefined;
   const claimGroups = identity.claims?.["cognito:groups"];
   const groups = Array.isArray(identity.groups)
     ? identity.groups

@@ -36,6 +36,8 @@ export async function* converseStream(
   request: ConverseRequest,
   options: ConverseOptions = {},
 ): AsyncGenerator<ConversePart> {
+  // A signal that fired already never fires again: stop before calling the model at all.
+  if (options.signal?.aborted) throw options.signal.reason;
   const abort = new AbortController();
   const onOuterAbort = () => abort.abort(options.signal?.reason);
   options.signal?.addEventListener("abort", onOuterAbort, { once: true });

@@ -13,9 +13,17 @@ const UNAVAILABLE = new Set([
   "InternalServerException",
   "internalServerException",
   "ResourceNotFoundException",
-  "AccessDeniedException",
   "TimeoutError",
 ]);
+/**
+ * The account may not call the model: a third-party model not yet subscribed through AWS
+ * Marketplace, Anthropic's first-use form not submitted, or IAM/SCPs denying it. Only an
+ * administrator can fix that, so it is a configuration error, not an outage.
+ */
+const NOT_ENABLED = new Set(["AccessDeniedException"]);
+
+/** `details.reason` of a model the gateway's account cannot use. */
+export const MODEL_NOT_ENABLED = "model_not_enabled";
 
 export function bedrockFailure(err: unknown): GatewayError {
   if (err instanceof GatewayError) return err;
@@ -23,6 +31,11 @@ export function bedrockFailure(err: unknown): GatewayError {
   if (THROTTLED.has(name)) {
     return new GatewayError("model_throttled", "The model is busy right now. Please try again shortly.", {
       retryAfterSeconds: 5,
+    });
+  }
+  if (NOT_ENABLED.has(name)) {
+    return new GatewayError("model_unavailable", "This model is not enabled on this gateway. Please choose another model or contact the gateway's administrator.", {
+      details: { reason: MODEL_NOT_ENABLED },
     });
   }
   if (UNAVAILABLE.has(name)) {
@@ -33,7 +46,26 @@ export function bedrockFailure(err: unknown): GatewayError {
   return new GatewayError("model_error", "The model could not complete this answer.");
 }
 
-/** Failures worth retrying with the same request id: nothing was generated or charged. */
-export function isRetryable(err: GatewayError): boolean {
-  return err.code === "model_throttled" || err.code === "model_unavailable";
+export function isModelNotEnabled(err: GatewayError): boolean {
+  return err.code === "model_unavailable" && err.extra.details?.reason === MODEL_NOT_ENABLED;
 }
+
+/**
+ * Failures worth retrying with the same request id: nothing was generated or charged, and
+ * trying again later may succeed. A model that is not enabled stays so until an
+ * administrator acts.
+ */
+export function isRetryable(err: GatewayError): boolean {
+  return err.code === "model_throttled" || (err.code === "model_unavailable" && !isModelNotEnabled(err));
+}
+
+/**
+ * Failures another model may not share, so a request that named no model falls back: the
+ * retryable ones and a model this account cannot use. Never the turn's deadline.
+ */
+export function warrantsFallback(err: GatewayError): boolean {
+  return (isRetryable(err) || isModelNotEnabled(err)) && err.extra.details?.reason !== DEADLINE_REASON;
+}
+
+/** `details.reason` of a turn stopped at the invocation's deadline. */
+export const DEADLINE_REASON = "deadline";

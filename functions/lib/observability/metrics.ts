@@ -13,6 +13,8 @@ export const METRIC = {
   limitRefusals: "LimitRefusals",
   modelErrors: "ModelErrors",
   modelThrottles: "ModelThrottles",
+  /** Calls refused because the account may not use the model (AccessDeniedException). */
+  modelAccessDenied: "ModelAccessDenied",
   guardrailInterventions: "GuardrailInterventions",
   inboundEvents: "InboundEvents",
   refusedSubscriptions: "RefusedSubscriptions",

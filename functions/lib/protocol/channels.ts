@@ -34,14 +34,23 @@ export const NAMESPACES: Record<"inbound" | "outbound", NamespaceContract> = {
 export const outboundChannel = (sub: string) => `/${OUTBOUND_NAMESPACE}/${sub}`;
 
 /**
+ * Cognito subs are UUIDs. Anything else (`*`, a path, an IAM or federated identity passed off
+ * as a sub) is not a user, and a channel named after it could be a wildcard or someone else's.
+ */
+const COGNITO_SUB = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isCognitoSub(sub: unknown): sub is string {
+  return typeof sub === "string" && COGNITO_SUB.test(sub);
+}
+
+/**
  * A channel belongs to a user only when it is exactly `/<namespace>/<sub>`: two segments, the
- * second equal to the caller's sub, byte for byte. Wildcards, extra segments and case variants
- * are refused.
+ * second equal to the caller's sub, byte for byte, and the sub a Cognito sub. Wildcards, extra
+ * segments and case variants are refused.
  */
 export function isOwnChannel(segments: readonly string[], namespace: string, sub: string | undefined): boolean {
   return (
-    typeof sub === "string" &&
-    sub.length > 0 &&
+    isCognitoSub(sub) &&
     segments.length === 2 &&
     segments[0] === namespace &&
     segments[1] === sub

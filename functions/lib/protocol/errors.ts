@@ -17,6 +17,13 @@ export const ERROR_CODES = [
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
+/**
+ * Bounds of one error event, far below AppSync's 240 KB per event: whatever a failure carries
+ * (names and lists taken from the client's input included), its error event is delivered.
+ */
+export const MAX_ERROR_MESSAGE_CHARS = 500;
+export const MAX_ERROR_DETAILS_BYTES = 8 * 1024;
+
 export class GatewayError extends Error {
   constructor(
     readonly code: ErrorCode,
@@ -34,13 +41,22 @@ export function toGatewayError(err: unknown): GatewayError {
   return new GatewayError("internal_error", "Something went wrong on our side. Please try again.");
 }
 
-/** The protocol's `error` event body for a failure. */
+/** The protocol's `error` event body for a failure, bounded in size whatever it carries. */
 export function errorBody(failure: GatewayError, conversationId?: string) {
+  const message =
+    failure.message.length <= MAX_ERROR_MESSAGE_CHARS ? failure.message : `${failure.message.slice(0, MAX_ERROR_MESSAGE_CHARS - 1)}…`;
+  const { details, retryAfterSeconds } = failure.extra;
   return {
     type: "error" as const,
     ...(conversationId ? { conversationId } : {}),
     code: failure.code,
-    message: failure.message,
-    ...failure.extra,
+    message,
+    ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
+    ...(details ? { details: boundedDetails(details) } : {}),
   };
+}
+
+/** Details that would not fit are replaced by a note saying so, never sent oversized. */
+function boundedDetails(details: Record<string, unknown>): Record<string, unknown> {
+  return Buffer.byteLength(JSON.stringify(details), "utf8") <= MAX_ERROR_DETAILS_BYTES ? details : { truncated: true };
 }

@@ -6,7 +6,8 @@
  *
  * It never throws at its caller: a publish that fails after retries marks the relay failed
  * (the worker stops the model early, since nobody can receive the answer) and is reported by
- * `closed()`.
+ * `closed()`. It sends at most one final event (anything but `start` and `delta`): a request
+ * ends once, whatever happens after.
  */
 import type { OutboundBody, OutboundEvent } from "../protocol/outbound.js";
 import { MAX_EVENTS_PER_PUBLISH, type Publisher } from "./publisher.js";
@@ -26,6 +27,7 @@ export class ResponseRelay {
   private sentFirstDelta = false;
   private failure: unknown;
   private last: OutboundEvent | undefined;
+  private finalSent = false;
 
   constructor(
     private readonly publisher: Publisher,
@@ -43,20 +45,45 @@ export class ResponseRelay {
     return this.last;
   }
 
+  /** Whether a final event was sent: the request has ended, nothing more may follow. */
+  get ended(): boolean {
+    return this.finalSent;
+  }
+
+  /** The seq the next event gets. */
+  get nextSeq(): number {
+    return this.seq;
+  }
+
+  /**
+   * Numbers this request's events from `seq` on, continuing an earlier attempt's numbering.
+   * Only before the first event.
+   */
+  continueFrom(seq: number): void {
+    if (this.last !== undefined) throw new Error("continueFrom after an event was queued");
+    this.seq = seq;
+  }
+
   /** Publishes an event already numbered by an earlier relay (a duplicate's replay). */
   replay(event: OutboundEvent): void {
     this.pending.push(event);
     this.flushNow();
   }
 
-  /** Queue a whole event. Anything but `start` and `delta` ends a request, so it flushes now. */
-  send(body: OutboundBody): void {
+  /**
+   * Queue a whole event. Anything but `start` and `delta` ends a request, so it flushes now;
+   * after that, the request has ended and further events are dropped (returns false).
+   */
+  send(body: OutboundBody): boolean {
+    if (this.finalSent) return false;
+    if (body.type !== "start" && body.type !== "delta") this.finalSent = true;
     this.enqueue(body);
     if (body.type !== "delta") this.flushNow();
+    return true;
   }
 
   delta(conversationId: string, text: string): void {
-    if (!text) return;
+    if (!text || this.finalSent) return;
     const last = this.pending.at(-1);
     if (last?.type === "delta" && last.conversationId === conversationId && last.text.length + text.length <= MAX_DELTA_CHARS) {
       last.text += text;

@@ -6,7 +6,7 @@
  * feeds its messages and records its result.
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
-import { isRetryable } from "../bedrock/errors.js";
+import { DEADLINE_REASON, isRetryable } from "../bedrock/errors.js";
 import { METRIC, MetricUnit } from "../observability/metrics.js";
 import type { ChatRequest } from "../protocol/inbound.js";
 import { GatewayError, toGatewayError } from "../protocol/errors.js";
@@ -34,10 +34,13 @@ export const DEADLINE_MARGIN_MS = 10_000;
 const deadlineReached = () =>
   new GatewayError("model_unavailable", "The answer took longer than this gateway allows and was stopped.", {
     retryAfterSeconds: 30,
-    details: { reason: "deadline" },
+    details: { reason: DEADLINE_REASON },
   });
 
-/** Thrown to release the request's claim: nothing was generated, so a resend may retry. */
+/**
+ * Thrown when nothing was generated and trying again later may succeed: the request's claim is
+ * released, so a resend of the same request id retries.
+ */
 export class RetryableFailure extends Error {
   constructor(readonly failure: GatewayError) {
     super(failure.message);
@@ -108,7 +111,8 @@ async function streamChat(deps: WorkerDeps, turn: ChatTurn, deadline: AbortSigna
     }
   } catch (err) {
     const failure = toGatewayError(err);
-    recordModelFailure(modelMetrics, model.id, failure);
+    // Stopped at the deadline: the model did not fail.
+    if (!deadline?.aborted) recordModelFailure(modelMetrics, model.id, failure);
     log.warn("model stream failed", { code: failure.code, error_name: (err as Error)?.name, output_chars: outputChars });
     throw failure;
   }

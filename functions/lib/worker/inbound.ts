@@ -10,12 +10,14 @@ import { MetricUnit, METRIC } from "../observability/metrics.js";
 import { INBOUND_NAMESPACE, isOwnChannel, outboundChannel } from "../protocol/channels.js";
 import { errorBody, GatewayError, toGatewayError } from "../protocol/errors.js";
 import { parseInboundPayload } from "../protocol/parse.js";
+import { answerAddressOf } from "../protocol/payload.js";
 import type { ChatRequest, InboundRequest } from "../protocol/inbound.js";
 import type { OutboundEvent } from "../protocol/outbound.js";
 import { ResponseRelay } from "../relay/relay.js";
 import { allowedModels, defaultModelFor, resolveTier, type ResolvedTier } from "../routing/tier.js";
 import { answerChat, RetryableFailure } from "./chat.js";
 import type { WorkerDeps } from "./deps.js";
+import type { ClaimOutcome } from "./request-claim.js";
 
 /** What the worker knows of the invocation it runs in. */
 export interface Invocation {
@@ -28,9 +30,9 @@ export async function handleInboundPublish(deps: WorkerDeps, event: AppSyncEvent
   const events = event.events ?? [];
   deps.metrics.addMetric(METRIC.inboundEvents, MetricUnit.Count, events.length);
   if (!caller) {
-    // Inbound publishes need a user-pool token, so AppSync never sends this; with no sub there
-    // is no channel to answer on.
-    deps.logger.error("inbound publish without a Cognito identity", { channel: event.info.channel.path });
+    // Inbound publishes need a user-pool token, so AppSync never sends this; without a Cognito
+    // sub there is no channel to answer on (and `*` would be everyone's).
+    deps.logger.error("inbound publish without a Cognito user; refused", { channel: event.info.channel.path.slice(0, 300) });
     return;
   }
   const ownChannel = isOwnChannel(event.info.channel.segments, INBOUND_NAMESPACE, caller.sub);
@@ -44,48 +46,61 @@ async function handleInboundEvent(
   event: { id: string; payload: unknown },
   invocation: Invocation | undefined,
 ): Promise<void> {
-  const requestId = requestIdOf(event);
+  const { requestId, conversationId: clientConversationId } = answerAddressOf(event);
   const log = deps.logger.createChild();
   log.appendKeys({ correlation_id: requestId, request_id: requestId, user_id: caller.sub, appsync_event_id: event.id });
   const relay = new ResponseRelay(deps.publisher, outboundChannel(caller.sub), requestId, {
     flushIntervalMs: deps.config.relay.flushIntervalMs,
   });
-  let conversationId: string | undefined;
+  // Errors echo the client's conversation id even when the request is refused, so it can match them.
+  let conversationId = clientConversationId;
   try {
     if (!ownChannel) throw new GatewayError("unauthorized", "You can only publish to your own inbound channel.");
     const request = parseInboundPayload(event.payload, deps.config.maxInputChars);
     conversationId = request.conversationId;
     const tier = resolveTier(deps.config, caller.groups);
     log.appendKeys({ action: request.action, conversation_id: conversationId, tier: tier.name });
-    const outcome = await deps.claim.runOnce({ sub: caller.sub, requestId }, async () => {
-      await runAction(deps, { request, tier, relay, log, remainingTimeMs: invocation?.remainingTimeMs });
-      return outcomeToKeep(relay);
+    let retryable: GatewayError | undefined;
+    const outcome = await deps.claim.runOnce({ sub: caller.sub, requestId }, async ({ firstSeq }) => {
+      relay.continueFrom(firstSeq);
+      retryable = await runAction(deps, { request, tier, relay, log, remainingTimeMs: invocation?.remainingTimeMs });
+      // The retryable error is sent once the claim is released (below): reserve its seq.
+      return retryable ? { kind: "retryable", nextSeq: relay.nextSeq + 1 } : { kind: "final", result: outcomeToKeep(relay) };
     });
-    if (outcome.kind === "finished") {
+    if (outcome.kind === "ran") {
+      reportStoreFailure(log, outcome);
+      if (retryable) relay.send(errorBody(retryAfterRelease(retryable, outcome), conversationId));
+    } else if (outcome.kind === "finished") {
       // A redelivery or a client's resend: repeat the final event (same seq, so a client that
       // has it drops it), so a client that missed it learns how its request ended.
       if (outcome.result) relay.replay(outcome.result as unknown as OutboundEvent);
       log.info("duplicate of a finished request", { replayed: outcome.result !== null });
-    } else if (outcome.kind === "in_progress") log.info("duplicate of a request still being answered");
+    } else log.info("duplicate of a request still being answered");
   } catch (err) {
-    const failure = err instanceof RetryableFailure ? err.failure : toGatewayError(err);
+    // Refusals, and failures before the work began (the claim itself): the request's one outcome.
+    const failure = toGatewayError(err);
     if (failure.code === "internal_error") log.error("request failed", { error_name: (err as Error)?.name });
     else log.info("request refused", { code: failure.code });
-    relay.send(errorBody(failure, conversationId));
+    if (!relay.ended) relay.send(errorBody(failure, conversationId));
   }
   const publishFailure = await relay.closed();
   if (publishFailure) log.error("could not deliver events to the user", { error_name: (publishFailure as Error).name });
 }
 
+/**
+ * Runs one action; its outcome reaches the user through the relay. Returns the failure when it
+ * is retryable (nothing generated): the caller releases the claim, then reports it.
+ */
 async function runAction(
   deps: WorkerDeps,
   ctx: { request: InboundRequest; tier: ResolvedTier; relay: ResponseRelay; log: Logger; remainingTimeMs?: () => number },
-): Promise<void> {
+): Promise<GatewayError | undefined> {
   const { request, tier, relay } = ctx;
   try {
     switch (request.action) {
       case "chat":
-        return await answerChat(deps, { ...ctx, request: request as ChatRequest });
+        await answerChat(deps, { ...ctx, request: request as ChatRequest });
+        return;
       case "models":
         relay.send({
           type: "models",
@@ -99,13 +114,35 @@ async function runAction(
         });
     }
   } catch (err) {
-    // Retryable failures release the claim (the caller sends their error event); any other
-    // outcome is final for this request id, so it is reported here and the claim completes.
-    if (err instanceof RetryableFailure) throw err;
+    if (err instanceof RetryableFailure) return err.failure;
+    // Any other outcome is final for this request id: reported here, and the claim completes.
     const failure = toGatewayError(err);
     if (failure.code === "internal_error") ctx.log.error("action failed", { error_name: (err as Error)?.name });
     relay.send(errorBody(failure, request.conversationId));
   }
+}
+
+/**
+ * A retryable failure as the user hears it. When the claim could not be released, the same
+ * request id is ignored until the claim lapses: `retryAfterSeconds` waits that long.
+ */
+function retryAfterRelease(failure: GatewayError, outcome: ClaimOutcome & { kind: "ran" }): GatewayError {
+  if (outcome.heldUntil === undefined) return failure;
+  const heldForSeconds = Math.ceil((outcome.heldUntil - Date.now()) / 1000);
+  const retryAfterSeconds = Math.max(failure.extra.retryAfterSeconds ?? 0, heldForSeconds);
+  return new GatewayError(failure.code, failure.message, { ...failure.extra, retryAfterSeconds });
+}
+
+function reportStoreFailure(log: Logger, outcome: ClaimOutcome & { kind: "ran" }): void {
+  if (!outcome.storeFailure) return;
+  const { stage, error } = outcome.storeFailure;
+  // The user already has (or is about to get) the request's one outcome; only duplicates and
+  // retries of this id are affected.
+  log.error("could not write the request's end to the idempotency store", {
+    stage,
+    error_name: (error as Error)?.name,
+    held_until: outcome.heldUntil === undefined ? undefined : new Date(outcome.heldUntil).toISOString(),
+  });
 }
 
 /**
@@ -115,19 +152,4 @@ async function runAction(
 function outcomeToKeep(relay: ResponseRelay): Record<string, unknown> | null {
   const last = relay.lastEvent;
   return last && last.type !== "delta" && last.type !== "start" ? { ...last } : null;
-}
-
-/** The request id to answer under: the client's, when it sent a usable one. */
-function requestIdOf(event: { id: string; payload: unknown }): string {
-  const payload = typeof event.payload === "string" ? safeJson(event.payload) : event.payload;
-  const id = (payload as { requestId?: unknown } | null)?.requestId;
-  return typeof id === "string" && id.length > 0 && id.length <= 100 ? id : event.id;
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }

@@ -1,12 +1,13 @@
 /**
- * Opening a model stream, falling back along `fallbackModels` when a model is throttled or
- * unavailable before it produced anything. A stream counts as open once its first part
- * arrived, so the `start` event names the model that really answers.
+ * Opening a model stream, falling back along `fallbackModels` when a model is throttled,
+ * unavailable or not enabled for the account before it produced anything. A stream counts as
+ * open once its first part arrived, so the `start` event names the model that really answers.
+ * The turn's deadline ends the search: no fallback runs past it.
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { BedrockRuntimeClient } from "@aws-sdk/client-bedrock-runtime";
 import { converseStream, type ConversePart, type ConverseRequest } from "../bedrock/converse.js";
-import { isRetryable } from "../bedrock/errors.js";
+import { isModelNotEnabled, warrantsFallback } from "../bedrock/errors.js";
 import type { GatewayConfig, ModelConfig, TierConfig } from "../config/schema.js";
 import { METRIC, MetricUnit, type ModelMetrics } from "../observability/metrics.js";
 import { GatewayError, toGatewayError } from "../protocol/errors.js";
@@ -46,17 +47,28 @@ export async function openModelStream(
       return { model, parts: prepend(first, parts) };
     } catch (err) {
       lastFailure = toGatewayError(err);
+      // The deadline is the turn's, not the model's: no other model gets to run past it.
+      if (signal?.aborted) throw lastFailure;
       recordModelFailure(deps.modelMetrics, model.id, lastFailure);
       const next = candidates[i + 1];
-      log.warn("model call failed before the answer began", { model_id: model.id, code: lastFailure.code, error_name: (err as Error)?.name, fallback_model_id: next?.id });
-      if (!isRetryable(lastFailure) || !next) throw lastFailure;
+      if (isModelNotEnabled(lastFailure)) {
+        // Only an administrator can fix this; say which model and what to do, loudly.
+        log.error("model not enabled for this account: enable access to it in Bedrock (Marketplace subscription, first-use form) or remove it from models", {
+          model_id: model.id,
+          error_name: (err as Error)?.name,
+          fallback_model_id: next?.id,
+        });
+      } else {
+        log.warn("model call failed before the answer began", { model_id: model.id, code: lastFailure.code, error_name: (err as Error)?.name, fallback_model_id: next?.id });
+      }
+      if (!warrantsFallback(lastFailure) || !next) throw lastFailure;
     }
   }
   throw lastFailure ?? new GatewayError("internal_error", "No model to answer with.");
 }
 
 export function recordModelFailure(metrics: ModelMetrics, modelId: string, failure: GatewayError): void {
-  const name = failure.code === "model_throttled" ? METRIC.modelThrottles : METRIC.modelErrors;
+  const name = failure.code === "model_throttled" ? METRIC.modelThrottles : isModelNotEnabled(failure) ? METRIC.modelAccessDenied : METRIC.modelErrors;
   metrics.record(modelId, [[name, MetricUnit.Count, 1]]);
 }
 
