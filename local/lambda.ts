@@ -35,7 +35,7 @@ export interface LambdaEnvironment {
   configPath: string;
   /** Where the worker publishes (SigV4-signed). */
   eventsHttpEndpoint: string;
-  /** The key the Events server accepts for IAM publishes. */
+  /** The key the Events server accepts for IAM publishes: made at each start, never on disk. */
   publisherCredentials: { accessKeyId: string; secretAccessKey: string };
   idempotencyTable: string;
   dynamodbEndpoint: string;
