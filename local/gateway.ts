@@ -117,6 +117,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
   try {
     await mkdir(stateDir, { recursive: true });
     const certificate = options.tls === false ? undefined : await ensureLocalCertificate(join(stateDir, "tls"));
+    if (certificate?.generated) log(`generated a new local CA: clients trust ${certificate.caCertPath}`);
     const persistDir = join(stateDir, "persist");
     if (options.persist) await mkdir(join(persistDir, "dynamodb"), { recursive: true });
     else running.temporaryDir = await mkdtemp(join(tmpdir(), "ai-gateway-cognito-"));
@@ -178,7 +179,10 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       workerTimeoutSeconds: config.worker.timeoutSeconds,
     };
     running.restoreEnvironment = applyEnvironment(lambdaVariables(lambdaEnv));
-    resolveHandlers(await loadGatewayHandlers(lambdaEnv, { workerConcurrency: config.worker.reservedConcurrency }));
+    resolveHandlers(await loadGatewayHandlers(lambdaEnv, {
+        workerConcurrency: config.worker.reservedConcurrency,
+        maximumEventAgeSeconds: config.worker.maximumEventAgeSeconds,
+      }));
 
     const endpoints: LocalEndpoints = {
       region,
