@@ -82,7 +82,8 @@ export async function handleHttpRequest(
   };
 
   if (url.pathname !== EVENT_PATH) {
-    return refuse(new EventsApiError("BadRequestException", "Not found.", 404));
+    if (!req.complete) headers.connection = "close";
+    return sendJson(res, 404, { errors: [{ errorType: "NotFoundException", message: "Not found." }] }, headers);
   }
   if (origin === "refused" || (origin === "allowed" && policy.surface !== "client")) return refuse(foreignOrigin());
   if (req.method === "OPTIONS" && policy.surface === "client") {
