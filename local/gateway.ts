@@ -20,6 +20,7 @@ import {
   createCognitoVerifier,
   ensureLocalCertificate,
   type EventsServer,
+  generateIamCredentials,
   gatewayNamespaces,
   type GatewayHandlers,
   startEventsServer,
@@ -87,6 +88,9 @@ const PORT_FLAGS: Record<keyof LocalGatewayPorts, string> = {
   bedrock: "--bedrock-port",
 };
 
+/** The Events server's plain-HTTP listener that takes the worker's publishes. */
+const WORKER_LISTENER = "worker";
+
 /** How long stop() lets running workers finish before their databases go away. */
 const WORKER_DRAIN_MS = 5000;
 
@@ -113,6 +117,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
   try {
     await mkdir(stateDir, { recursive: true });
     const certificate = options.tls === false ? undefined : await ensureLocalCertificate(join(stateDir, "tls"));
+    if (certificate?.generated) log(`generated a new local CA: clients trust ${certificate.caCertPath}`);
     const persistDir = join(stateDir, "persist");
     if (options.persist) await mkdir(join(persistDir, "dynamodb"), { recursive: true });
     else running.temporaryDir = await mkdtemp(join(tmpdir(), "ai-gateway-cognito-"));
@@ -136,12 +141,17 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     // The server needs its handlers now, and the handlers need the server's URL at import.
     let resolveHandlers!: (handlers: GatewayHandlers) => void;
     const handlers = new Promise<GatewayHandlers>((r) => (resolveHandlers = r));
+    const eventsKey = generateIamCredentials();
     log("starting the Events API");
     const events = await startEventsServer({
       region,
       port: ports.events || 0,
       maxRecordedPublishes: options.maxRecorded,
-      ...(certificate ? { tls: { key: certificate.key, cert: certificate.cert }, plainHttpPort: 0 } : {}),
+      ...(certificate
+        ? { tls: { key: certificate.key, cert: certificate.cert }, plainListeners: [{ name: WORKER_LISTENER, port: 0, surface: "publisher" as const }] }
+        : {}),
+      // No web UI is served yet, so no browser page may use the API.
+      allowedOrigins: [],
       // The certificate names localhost; Amplify derives wss://<this host>/event/realtime.
       advertisedHost: "localhost",
       namespaces: gatewayNamespaces({
@@ -150,7 +160,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       }),
       auth: {
         verifyCognitoToken: createCognitoVerifier({ issuer: pool.issuer, clientId: pool.userPoolClientId }),
-        iamCredentials: LOCAL_CREDENTIALS,
+        iamCredentials: eventsKey,
       },
     });
     running.events = events;
@@ -160,8 +170,8 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       region,
       configPath,
       // The worker runs in this process, whose fetch does not trust the local CA: it publishes over loopback HTTP.
-      eventsHttpEndpoint: events.plainHttpEndpoint ?? events.httpEndpoint,
-      publisherCredentials: LOCAL_CREDENTIALS,
+      eventsHttpEndpoint: events.listeners[WORKER_LISTENER]?.httpEndpoint ?? events.httpEndpoint,
+      publisherCredentials: eventsKey,
       idempotencyTable: tables[IDEMPOTENCY_TABLE.name]!,
       dynamodbEndpoint: dynamodb.endpoint,
       bedrockEndpoint: bedrock?.url,
@@ -169,7 +179,10 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       workerTimeoutSeconds: config.worker.timeoutSeconds,
     };
     running.restoreEnvironment = applyEnvironment(lambdaVariables(lambdaEnv));
-    resolveHandlers(await loadGatewayHandlers(lambdaEnv, { workerConcurrency: config.worker.reservedConcurrency }));
+    resolveHandlers(await loadGatewayHandlers(lambdaEnv, {
+        workerConcurrency: config.worker.reservedConcurrency,
+        maximumEventAgeSeconds: config.worker.maximumEventAgeSeconds,
+      }));
 
     const endpoints: LocalEndpoints = {
       region,

@@ -5,7 +5,7 @@
  * in one process never talks to the first one's endpoints.
  */
 import { randomUUID } from "node:crypto";
-import type { Context } from "aws-lambda";
+import type { Context, SQSEvent } from "aws-lambda";
 import type { AppSyncEventsEvent } from "../functions/lib/appsync/event.js";
 import { ENV } from "../functions/lib/env.js";
 import type { GatewayHandlers } from "./events/index.js";
@@ -35,7 +35,7 @@ export interface LambdaEnvironment {
   configPath: string;
   /** Where the worker publishes (SigV4-signed). */
   eventsHttpEndpoint: string;
-  /** The key the Events server accepts for IAM publishes. */
+  /** The key the Events server accepts for IAM publishes: made at each start, never on disk. */
   publisherCredentials: { accessKeyId: string; secretAccessKey: string };
   idempotencyTable: string;
   dynamodbEndpoint: string;
@@ -90,6 +90,7 @@ export function applyEnvironment(variables: Record<string, string | undefined>):
 
 type WorkerModule = typeof import("../functions/chatWorker.js");
 type SubscribeModule = typeof import("../functions/onSubscribe.js");
+type DeadLetterModule = typeof import("../functions/dlqConsumer.js");
 
 /**
  * Execution environments of one function, as Lambda runs them: each serves one invocation at a
@@ -99,12 +100,18 @@ type SubscribeModule = typeof import("../functions/onSubscribe.js");
  */
 export class FunctionContainers<T> {
   private readonly idle: T[] = [];
-  private readonly waiting: ((container: T) => void)[] = [];
+  private readonly waiting: { resolve: (container: T) => void; timer?: NodeJS.Timeout }[] = [];
   private created = 0;
 
   constructor(
     private readonly create: () => Promise<T>,
     readonly maxConcurrency: number,
+    /**
+     * Bounds on invocations waiting for a container: how many, and for how long (Lambda
+     * drops an async event older than its maximum event age). Past either, invoke() rejects
+     * with InvocationDropped. @default unbounded
+     */
+    private readonly waitBounds: { maxWaiting?: number; maxWaitMs?: number } = {},
   ) {}
 
   /** Starts the first container now, so a handler that fails at import fails the start. */
@@ -123,15 +130,38 @@ export class FunctionContainers<T> {
       return await run(container);
     } finally {
       const next = this.waiting.shift();
-      if (next) next(container);
-      else this.idle.push(container);
+      if (next) {
+        clearTimeout(next.timer);
+        next.resolve(container);
+      } else this.idle.push(container);
     }
+  }
+
+  /** Invocations waiting for a container. */
+  get waitingCount(): number {
+    return this.waiting.length;
+  }
+
+  private wait(): Promise<T> {
+    const { maxWaiting = Infinity, maxWaitMs } = this.waitBounds;
+    if (this.waiting.length >= maxWaiting) return Promise.reject(new InvocationDropped("WaitingListFull"));
+    return new Promise<T>((resolve, reject) => {
+      const entry: (typeof this.waiting)[number] = { resolve };
+      if (maxWaitMs !== undefined) {
+        entry.timer = setTimeout(() => {
+          this.waiting.splice(this.waiting.indexOf(entry), 1);
+          reject(new InvocationDropped("EventAgeExceeded"));
+        }, maxWaitMs);
+        entry.timer.unref();
+      }
+      this.waiting.push(entry);
+    });
   }
 
   private async acquire(): Promise<T> {
     const idle = this.idle.pop();
     if (idle) return idle;
-    if (this.created >= this.maxConcurrency) return new Promise<T>((resolve) => this.waiting.push(resolve));
+    if (this.created >= this.maxConcurrency) return this.wait();
     this.created++;
     try {
       return await this.create();
@@ -139,6 +169,18 @@ export class FunctionContainers<T> {
       this.created--;
       throw err;
     }
+  }
+}
+
+/**
+ * An invocation that never ran: the waiting list was full, or it waited longer than the
+ * function's maximum event age. `condition` is what Lambda's on-failure record would carry
+ * (`EventAgeExceeded`), or `WaitingListFull` for the local bound.
+ */
+export class InvocationDropped extends Error {
+  constructor(readonly condition: "EventAgeExceeded" | "WaitingListFull") {
+    super(`invocation dropped: ${condition}`);
+    this.name = "InvocationDropped";
   }
 }
 
@@ -165,27 +207,55 @@ function importHandler<T>(specifier: string, variables: Record<string, string | 
 
 /** Concurrency of the subscription authorizer, which has no reserved concurrency of its own. */
 const AUTHORIZER_CONCURRENCY = 50;
+/** Chat invocations that may wait for a worker container; more are dead-lettered at once. */
+export const MAX_WAITING_INVOCATIONS = 1000;
+
+export interface GatewayHandlerOptions {
+  workerConcurrency: number;
+  /** How long an invocation may wait for a worker before it is dead-lettered. @default unbounded */
+  maximumEventAgeSeconds?: number;
+  /** @default MAX_WAITING_INVOCATIONS */
+  maxWaitingInvocations?: number;
+}
 
 /**
  * The onSubscribe and chat worker handlers as the Events server's namespace handlers, each
- * running in its own containers; the worker's concurrency is its reserved concurrency.
+ * running in its own containers; the worker's concurrency is its reserved concurrency. A chat
+ * invocation that cannot get a worker in time, or finds the waiting list full, goes where
+ * Lambda sends it: an on-failure record handed to the dead-letter consumer, which tells the user.
  */
-export async function loadGatewayHandlers(env: LambdaEnvironment, options: { workerConcurrency: number }): Promise<GatewayHandlers> {
+export async function loadGatewayHandlers(env: LambdaEnvironment, options: GatewayHandlerOptions): Promise<GatewayHandlers> {
   const variables = lambdaVariables(env);
   // The specifiers are variables so that TypeScript does not try to resolve the query string.
   const workerPath = "../functions/chatWorker.js";
   const subscribePath = "../functions/onSubscribe.js";
-  const workers = new FunctionContainers(() => importHandler<WorkerModule>(workerPath, variables), options.workerConcurrency);
+  const deadLetterPath = "../functions/dlqConsumer.js";
+  const workers = new FunctionContainers(() => importHandler<WorkerModule>(workerPath, variables), options.workerConcurrency, {
+    maxWaiting: options.maxWaitingInvocations ?? MAX_WAITING_INVOCATIONS,
+    maxWaitMs: options.maximumEventAgeSeconds === undefined ? undefined : options.maximumEventAgeSeconds * 1000,
+  });
   const authorizers = new FunctionContainers(() => importHandler<SubscribeModule>(subscribePath, variables), AUTHORIZER_CONCURRENCY);
+  const deadLetters = new FunctionContainers(() => importHandler<DeadLetterModule>(deadLetterPath, variables), 1);
   await Promise.all([workers.warm(), authorizers.warm()]);
   const context = (name: string, timeoutSeconds: number) =>
     lambdaContext(`ai-gateway-${env.stack}-${name}`, { timeoutSeconds, region: env.region }) as unknown as Context;
+  const deadLetter = (event: unknown, condition: InvocationDropped["condition"]) =>
+    deadLetters.invoke(async ({ handler }) => {
+      const record = { requestContext: { condition, approximateInvokeCount: 0 }, requestPayload: event };
+      const sqsRecord = { messageId: randomUUID(), body: JSON.stringify(record) };
+      await handler({ Records: [sqsRecord] } as unknown as SQSEvent, context("dead-letter-notifier", 30));
+    });
   return {
     onSubscribe: (event) =>
       authorizers.invoke(async ({ handler }) => (await handler(event as AppSyncEventsEvent, context("subscribe-authorizer", 10))) ?? null),
     onPublish: (event) =>
-      workers.invoke(async ({ handler }) => {
-        await handler(event as AppSyncEventsEvent, context("chat-worker", env.workerTimeoutSeconds));
-      }),
+      workers
+        .invoke(async ({ handler }) => {
+          await handler(event as AppSyncEventsEvent, context("chat-worker", env.workerTimeoutSeconds));
+        })
+        .catch((err: unknown) => {
+          if (err instanceof InvocationDropped) return deadLetter(event, err.condition);
+          throw err;
+        }),
   };
 }

@@ -9,7 +9,8 @@
  *   directive := "[[fake:" pair ("," pair)* "]]"
  *   pair      := key "=" value          (spaces around tokens are ignored)
  *
- *   tokens=N     answer length in tokens (integer >= 0); always the generated answer
+ *   tokens=N     answer length in tokens (integer, 0..MAX_FAKE_TOKENS = 65536); always the
+ *                generated answer, cut at the request's maxTokens like a real model
  *   rate=R       pacing in tokens per second (number >= 0; 0 = as fast as possible)
  *   delay=MS     milliseconds before the first token (integer >= 0)
  *   fault=F      throttle | unavailable | internal | validation | access_denied | midstream
@@ -81,6 +82,12 @@ export type ParsedDirectives =
 
 const DIRECTIVE = /\[\[fake:([^\]]*)\]\]/g;
 
+/**
+ * The longest answer the fake generates: 64 Ki tokens, about the largest output a Bedrock model
+ * offers today. Larger requests are a typo or an attempt to make the server build a huge string.
+ */
+export const MAX_FAKE_TOKENS = 65_536;
+
 function nonNegative(key: string, value: string, integer: boolean): number | string {
   const number = Number(value);
   if (value === "" || !Number.isFinite(number) || number < 0 || (integer && !Number.isInteger(number))) {
@@ -96,6 +103,7 @@ function applyPair(overrides: DirectiveOverrides, key: string, value: string): s
     case "after": {
       const number = nonNegative(key, value, true);
       if (typeof number === "string") return number;
+      if (key === "tokens" && number > MAX_FAKE_TOKENS) return `fake directive: tokens must be at most ${MAX_FAKE_TOKENS}, got ${value}`;
       if (key === "tokens") overrides.tokens = number;
       else if (key === "delay") overrides.firstTokenDelayMs = number;
       else overrides.faultAfterTokens = number;
@@ -144,6 +152,7 @@ export function checkBehaviour(behaviour: FakeBehaviour): void {
   for (const [name, value] of counts) {
     if (!Number.isInteger(value) || value < 0) throw new Error(`bedrock fake: ${name} must be a non-negative integer`);
   }
+  if (behaviour.tokens > MAX_FAKE_TOKENS) throw new Error(`bedrock fake: tokens must be at most ${MAX_FAKE_TOKENS}`);
   if (!Number.isFinite(behaviour.rate) || behaviour.rate < 0) throw new Error("bedrock fake: rate must be a non-negative number");
   if (behaviour.fault !== null && !(FAULTS as readonly string[]).includes(behaviour.fault)) {
     throw new Error(`bedrock fake: fault must be one of ${FAULTS.join(", ")} or null`);

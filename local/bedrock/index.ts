@@ -6,7 +6,7 @@
 export { startBedrockServer } from "./server.js";
 export type { BedrockServer, BedrockServerConfig, BedrockServerOptions, RecordedRequest } from "./server.js";
 export type { RequestOutcome } from "./respond.js";
-export { FAULTS, STREAM_ERRORS, DEFAULT_BEHAVIOUR, parseDirectives } from "./behaviour.js";
+export { FAULTS, STREAM_ERRORS, DEFAULT_BEHAVIOUR, MAX_FAKE_TOKENS, parseDirectives } from "./behaviour.js";
 export type { AnswerContext, Fault, FakeBehaviour, StreamError } from "./behaviour.js";
 export { fakeAnswer, splitTokens, estimateInputTokens } from "./answer.js";
 export { createLocalBedrockClient } from "./client.js";

@@ -96,10 +96,16 @@ function withoutUndefined<T extends object>(values: T): Partial<T> {
   return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
-function chooseAnswer(behaviour: FakeBehaviour, tokensFromDirective: boolean, context: AnswerContext): string {
+/**
+ * The answer text. A generated one is clamped to the request's `maxTokens` before it is built
+ * (one word more, so the stream still ends with `max_tokens`; the words are a seeded sequence,
+ * so the prefix is the same as the full answer's).
+ */
+function chooseAnswer(behaviour: FakeBehaviour, tokensFromDirective: boolean, context: AnswerContext, maxTokens: number | undefined): string {
   if (!tokensFromDirective && typeof behaviour.answer === "string") return behaviour.answer;
   if (!tokensFromDirective && typeof behaviour.answer === "function") return behaviour.answer(context);
-  return fakeAnswer(context.modelId, context.lastUserText, behaviour.tokens);
+  const length = maxTokens === undefined ? behaviour.tokens : Math.min(behaviour.tokens, maxTokens + 1);
+  return fakeAnswer(context.modelId, context.lastUserText, length);
 }
 
 export async function startBedrockServer(options: BedrockServerOptions = {}): Promise<BedrockServer> {
@@ -162,7 +168,7 @@ export async function startBedrockServer(options: BedrockServerOptions = {}): Pr
         modelId: entry.modelId,
         lastUserText: directives.cleanText,
         body: parsed.body,
-      });
+      }, parsed.body.inferenceConfig?.maxTokens);
     } catch {
       // A throwing answer override is a test bug; answer as Bedrock would to an internal fault.
       return reject("InternalServerException");

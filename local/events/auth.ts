@@ -8,7 +8,7 @@ import type { AuthMode } from "../../functions/lib/protocol/channels.js";
 import type { VerifyCognitoToken } from "./cognito-auth.js";
 import { unauthorized } from "./errors.js";
 import type { Caller } from "./identity.js";
-import { type IamCredentials, isSigV4Authorization, verifySigV4 } from "./sigv4-auth.js";
+import { type IamCredentials, isSigV4Authorization, screenSigV4, verifySigV4 } from "./sigv4-auth.js";
 
 export interface EventsAuthOptions {
   verifyCognitoToken: VerifyCognitoToken;
@@ -46,6 +46,23 @@ export async function authenticate(
   }
   const identity = await auth.verifyCognitoToken(authorization);
   return identity ? { mode: "AMAZON_COGNITO_USER_POOLS", identity } : null;
+}
+
+/**
+ * Whether a request's headers can possibly authenticate, decided before its body is read:
+ * a Cognito token is verified in full (it does not cover the body); a SigV4 signature, which
+ * covers the body, must name this server's key, region and service and be dated within the
+ * clock window. False means: refuse without reading the body.
+ */
+export async function credentialsLookPlausible(
+  headers: AuthenticationInput["headers"],
+  auth: EventsAuthOptions,
+  region: string,
+): Promise<boolean> {
+  const authorization = headerValue(headers, "authorization");
+  if (!authorization) return false;
+  if (isSigV4Authorization(authorization)) return screenSigV4(headers, auth.iamCredentials, region) !== null;
+  return (await auth.verifyCognitoToken(authorization)) !== null;
 }
 
 /** Throws UnauthorizedException unless the caller authenticated with one of `modes`. */

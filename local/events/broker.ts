@@ -10,6 +10,7 @@
  * In REQUEST_RESPONSE mode the handler is awaited and decides what is broadcast.
  */
 import { randomUUID } from "node:crypto";
+import type { AuthMode } from "../../functions/lib/protocol/channels.js";
 import { type AuthenticationInput, authenticate, type EventsAuthOptions, requireAuthMode } from "./auth.js";
 import { type ChannelPath, channelMatches, parseChannel } from "./channels.js";
 import { badRequest, internalFailure, unauthorized, UNAUTHORIZED_MESSAGE } from "./errors.js";
@@ -28,6 +29,8 @@ export interface RequestContext {
   sourceIp: string;
   /** Headers handed to handlers as `request.headers` (lower-case names). */
   requestHeaders: Record<string, string>;
+  /** The auth modes the listener the request came in on accepts, whatever the namespace allows. @default any */
+  listenerAuthModes?: readonly AuthMode[];
 }
 
 export interface PublishedRecord {
@@ -79,14 +82,28 @@ export class EventsBroker {
     this.namespaceNames = new Set(this.namespaces.keys());
   }
 
+  get authOptions(): EventsAuthOptions {
+    return this.options.auth;
+  }
+
+  get region(): string {
+    return this.options.region;
+  }
+
+  /** The caller, if it authenticated with a mode the request's listener accepts; else UnauthorizedException. */
+  private async authenticateFor(ctx: RequestContext): Promise<Caller> {
+    const caller = await this.authenticate(ctx.auth);
+    if (!caller || (ctx.listenerAuthModes && !ctx.listenerAuthModes.includes(caller.mode))) throw unauthorized();
+    return caller;
+  }
+
   /** Authenticates without a namespace in mind (the WebSocket connection itself). */
   authenticate(auth: AuthenticationInput): Promise<Caller | null> {
     return authenticate(auth, this.options.auth, this.options.region);
   }
 
   async publish(channelInput: unknown, eventsInput: unknown, ctx: RequestContext, via: PublishedRecord["via"]) {
-    const caller = await this.authenticate(ctx.auth);
-    if (!caller) throw unauthorized();
+    const caller = await this.authenticateFor(ctx);
     const channel = parseChannel(channelInput, { allowWildcard: false, namespaces: this.namespaceNames });
     const namespace = this.namespaces.get(channel.namespace)!;
     requireAuthMode(caller, namespace.publishAuthModes);
@@ -118,8 +135,7 @@ export class EventsBroker {
 
   /** Authorizes a subscription and runs onSubscribe; the caller registers it on success. */
   async authorizeSubscription(channelInput: unknown, ctx: RequestContext): Promise<ChannelPath> {
-    const caller = await this.authenticate(ctx.auth);
-    if (!caller) throw unauthorized();
+    const caller = await this.authenticateFor(ctx);
     const channel = parseChannel(channelInput, { allowWildcard: true, namespaces: this.namespaceNames });
     const namespace = this.namespaces.get(channel.namespace)!;
     requireAuthMode(caller, namespace.subscribeAuthModes);

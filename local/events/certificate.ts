@@ -3,13 +3,21 @@
  * `127.0.0.1` and `::1`, generated on first use under a given directory and reused afterwards
  * (regenerated when missing, unreadable, mismatched or about to expire). Node clients trust it
  * through `NODE_EXTRA_CA_CERTS=<caCertPath>` or a `ca:` option.
+ *
+ * The CA signs exactly one certificate and its private key is then dropped, never written:
+ * a trusted CA whose key sits on disk would let anyone who reads it mint certificates for any
+ * site (the CA carries no name constraints; the certificate library cannot write them). An
+ * older start kept `ca.key`; finding one, the whole set is replaced and the key deleted, so
+ * whoever trusted the old CA must trust the new `ca.crt` once more.
  */
 import { X509Certificate } from "node:crypto";
-import { chmod, mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { generate } from "selfsigned";
 
 export interface LocalCertificate {
+  /** True when this call generated the set (first start, unusable or legacy files). */
+  generated: boolean;
   /** Absolute path of the CA certificate (PEM) clients should trust. */
   caCertPath: string;
   /** Server private key (PEM). */
@@ -20,7 +28,9 @@ export interface LocalCertificate {
   certPath: string;
 }
 
-const FILES = { caKey: "ca.key", caCert: "ca.crt", key: "server.key", cert: "server.crt" } as const;
+const FILES = { caCert: "ca.crt", key: "server.key", cert: "server.crt" } as const;
+/** Written by older versions; its presence means the set must be replaced. */
+const LEGACY_CA_KEY = "ca.key";
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Below Apple's and Chrome's 398-day cap on server certificates, in case a browser is pointed at it. */
 const SERVER_VALIDITY_DAYS = 390;
@@ -60,7 +70,7 @@ function isUsable(caCert: string, cert: string, key: string): boolean {
   }
 }
 
-async function generateCertificates(): Promise<{ caKey: string; caCert: string; key: string; cert: string }> {
+async function generateCertificates(): Promise<{ caCert: string; key: string; cert: string }> {
   const now = new Date();
   const ca = await generate([{ name: "commonName", value: "AI Gateway local CA" }], {
     keySize: 2048,
@@ -92,27 +102,26 @@ async function generateCertificates(): Promise<{ caKey: string; caCert: string; 
       },
     ],
   });
-  return { caKey: ca.private, caCert: ca.cert, key: server.private, cert: server.cert };
+  // ca.private goes out of scope here: nothing can sign with this CA again.
+  return { caCert: ca.cert, key: server.private, cert: server.cert };
 }
 
 /** The certificate in `directory`, generating it first when there is no usable one. */
 export async function ensureLocalCertificate(directory: string): Promise<LocalCertificate> {
   const dir = resolve(directory);
-  const paths = {
-    caKey: join(dir, FILES.caKey),
-    caCert: join(dir, FILES.caCert),
-    key: join(dir, FILES.key),
-    cert: join(dir, FILES.cert),
-  };
+  const paths = { caCert: join(dir, FILES.caCert), key: join(dir, FILES.key), cert: join(dir, FILES.cert) };
+  const legacyCaKey = join(dir, LEGACY_CA_KEY);
+  const hasLegacyCaKey = await stat(legacyCaKey).then(() => true, () => false);
   const [caCert, cert, key] = await Promise.all([paths.caCert, paths.cert, paths.key].map(readIfPresent));
-  if (caCert && cert && key && isUsable(caCert, cert, key)) {
-    return { caCertPath: paths.caCert, key, cert, keyPath: paths.key, certPath: paths.cert };
+  if (!hasLegacyCaKey && caCert && cert && key && isUsable(caCert, cert, key)) {
+    return { generated: false, caCertPath: paths.caCert, key, cert, keyPath: paths.key, certPath: paths.cert };
   }
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await chmod(dir, 0o700);
   const fresh = await generateCertificates();
-  await writePem(paths.caKey, fresh.caKey, 0o600);
-  await writePem(paths.caCert, fresh.caCert, 0o644);
   await writePem(paths.key, fresh.key, 0o600);
   await writePem(paths.cert, fresh.cert, 0o644);
-  return { caCertPath: paths.caCert, key: fresh.key, cert: fresh.cert, keyPath: paths.key, certPath: paths.cert };
+  await writePem(paths.caCert, fresh.caCert, 0o644);
+  await rm(legacyCaKey, { force: true });
+  return { generated: true, caCertPath: paths.caCert, key: fresh.key, cert: fresh.cert, keyPath: paths.key, certPath: paths.cert };
 }

@@ -10,6 +10,10 @@ export type EventsErrorType =
   | "UnknownOperationError"
   | "DuplicatedOperationError"
   | "MaxSubscriptionsReachedError"
+  /** A per-connection bound was hit (WebSocket); the message was not handled. */
+  | "LimitExceededError"
+  /** The server is at its bound of connections or pending requests; try again later. */
+  | "TooManyRequestsException"
   | "InternalFailureException";
 
 export interface EventsErrorItem {
@@ -41,6 +45,12 @@ export const unauthorized = (message = UNAUTHORIZED_MESSAGE, statusCode = 401) =
   new EventsApiError("UnauthorizedException", message, statusCode);
 
 export const badRequest = (message: string) => new EventsApiError("BadRequestException", message, 400);
+
+export const tooManyRequests = (message: string) => new EventsApiError("TooManyRequestsException", message, 429);
+
+/** A browser page from an origin that is not the gateway's own. */
+export const foreignOrigin = () =>
+  new EventsApiError("UnauthorizedException", "Requests from this web origin are not allowed.", 403);
 
 export const internalFailure = (message = "The request could not be processed.") =>
   new EventsApiError("InternalFailureException", message, 500);

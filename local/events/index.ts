@@ -1,5 +1,14 @@
 /** The local AppSync-Events-compatible server and its parts, for `npm start` and tests. */
-export { startEventsServer, type EventsServer, type EventsServerOptions } from "./server.js";
+export {
+  startEventsServer,
+  type EventsServer,
+  type EventsServerOptions,
+  type ListenerEndpoints,
+  type PlainListenerOptions,
+} from "./server.js";
+export type { EventsSurface } from "./listener-policy.js";
+export { DEFAULT_LIMITS, type EventsLimits } from "./limits.js";
+export { generateIamCredentials } from "./iam-key.js";
 export {
   gatewayNamespaces,
   type EventsNamespace,

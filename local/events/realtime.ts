@@ -12,6 +12,7 @@ import { badRequest, type EventsErrorItem, toEventsApiError, UNAUTHORIZED_MESSAG
 import { plainHeaders } from "./headers.js";
 import { sourceIpOf } from "./http-publish.js";
 import type { Caller } from "./identity.js";
+import type { EventsLimits } from "./limits.js";
 
 export const REALTIME_PATH = "/event/realtime";
 export const EVENT_WS_PROTOCOL = "aws-appsync-event-ws";
@@ -22,8 +23,11 @@ export interface RealtimeOptions {
   /** Sent in connection_ack: how long a client waits for a `ka` before giving up. */
   connectionTimeoutMs: number;
   keepAliveIntervalMs: number;
-  maxSubscriptionsPerConnection: number;
+  limits: Pick<EventsLimits, "maxSubscriptionsPerConnection" | "maxQueuedMessagesPerConnection" | "maxBufferedBytesPerConnection">;
 }
+
+/** Close code and reason for a client that does not read what it is sent. */
+export const SLOW_READER_CLOSE = { code: 1008, reason: "The client is not reading its messages." } as const;
 
 /** The headers in the `header-<base64url JSON>` subprotocol, or null when absent or unreadable. */
 export function decodeAuthProtocol(protocols: readonly string[]): Record<string, string> | null {
@@ -51,6 +55,8 @@ export class RealtimeConnection {
   private readonly pending = new Set<string>();
   private keepAlive: NodeJS.Timeout | undefined;
   private queue: Promise<void> = Promise.resolve();
+  /** Messages received and not yet handled. */
+  private queued = 0;
   private readonly upgradeHeaders: Record<string, string>;
   private readonly sourceIp: string;
 
@@ -71,7 +77,12 @@ export class RealtimeConnection {
     }
     ws.on("message", (data, isBinary) => {
       if (isBinary) return;
-      this.queue = this.queue.then(() => this.handle(data.toString())).catch(() => undefined);
+      if (this.queued >= options.limits.maxQueuedMessagesPerConnection) return this.refuseOverflow(data.toString());
+      this.queued++;
+      this.queue = this.queue
+        .then(() => this.handle(data.toString()))
+        .catch(() => undefined)
+        .finally(() => this.queued--);
     });
   }
 
@@ -86,8 +97,24 @@ export class RealtimeConnection {
     this.ws.send(JSON.stringify({ type: "connection_error", errors }), () => this.ws.close(1008, "Unauthorized"));
   }
 
+  /** A message past the queue bound is answered at once and not handled. */
+  private refuseOverflow(text: string): void {
+    const id = /"id"\s*:\s*"([^"\\]{1,128})"/.exec(text.slice(0, 4096))?.[1];
+    this.send({
+      type: "error",
+      ...(id ? { id } : {}),
+      errors: [{ errorType: "LimitExceededError", message: "Too many messages are waiting on this connection; send more slowly." }],
+    });
+  }
+
   private send(message: Record<string, unknown>): void {
-    if (this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(message));
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    // A client that stops reading would otherwise make the server buffer without end.
+    if (this.ws.bufferedAmount > this.options.limits.maxBufferedBytesPerConnection) {
+      this.ws.close(SLOW_READER_CLOSE.code, SLOW_READER_CLOSE.reason);
+      return;
+    }
+    this.ws.send(JSON.stringify(message));
   }
 
   private async handle(text: string): Promise<void> {
@@ -143,7 +170,7 @@ export class RealtimeConnection {
     if (this.subscriptions.has(id) || this.pending.has(id)) {
       return refuse({ errorType: "DuplicatedOperationError", message: "A subscription with this id already exists." });
     }
-    if (this.subscriptions.size + this.pending.size >= this.options.maxSubscriptionsPerConnection) {
+    if (this.subscriptions.size + this.pending.size >= this.options.limits.maxSubscriptionsPerConnection) {
       return refuse({ errorType: "MaxSubscriptionsReachedError", message: "This connection has reached its subscription limit." });
     }
     this.pending.add(id);

@@ -46,7 +46,7 @@ function parseAmzDate(value: string | undefined): Date | undefined {
   return m ? new Date(Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!)) : undefined;
 }
 
-function sameHex(a: string, b: string): boolean {
+function sameText(a: string, b: string): boolean {
   const left = Buffer.from(a, "utf8");
   const right = Buffer.from(b, "utf8");
   return left.length === right.length && timingSafeEqual(left, right);
@@ -66,9 +66,26 @@ function iamIdentity(credentials: IamCredentials): IamIdentity {
 }
 
 /**
+ * What can be checked without the body: the key id, region, service and a date within the
+ * clock window. Lets a server refuse a request before reading (and holding) its body.
+ */
+export function screenSigV4(headerInput: HeaderInput, credentials: IamCredentials, region: string, now: Date = new Date()) {
+  const headers = plainHeaders(headerInput);
+  const match = AUTHORIZATION.exec(headers.authorization ?? "");
+  if (!match) return null;
+  const [, accessKeyId, scopeDate, scopeRegion, scopeService, signedHeaderList, signature] = match;
+  if (!sameText(accessKeyId!, credentials.accessKeyId) || scopeRegion !== region || scopeService !== "appsync") return null;
+  const signingDate = parseAmzDate(headers["x-amz-date"]);
+  if (!signingDate || headers["x-amz-date"]!.slice(0, 8) !== scopeDate) return null;
+  // Both ways: a signature dated in the future is as stale as one from the past.
+  if (Math.abs(now.getTime() - signingDate.getTime()) > MAX_CLOCK_SKEW_MS) return null;
+  return { headers, signingDate, signedHeaderList: signedHeaderList!, signature: signature! };
+}
+
+/**
  * The IAM identity when `request` carries a valid SigV4 signature by `credentials` for
- * `region`/`appsync`, else null (wrong key, region or service, stale date, tampered header or
- * body, bad format).
+ * `region`/`appsync`, else null (wrong key, region or service, a date more than 5 minutes
+ * away in either direction, tampered header or body, bad format).
  */
 export async function verifySigV4(
   request: SignedRequest,
@@ -76,15 +93,9 @@ export async function verifySigV4(
   region: string,
   now: Date = new Date(),
 ): Promise<IamIdentity | null> {
-  const headers = plainHeaders(request.headers);
-  const match = AUTHORIZATION.exec(headers.authorization ?? "");
-  if (!match) return null;
-  const [, accessKeyId, scopeDate, scopeRegion, scopeService, signedHeaderList, signature] = match;
-  if (accessKeyId !== credentials.accessKeyId || scopeRegion !== region || scopeService !== "appsync") return null;
-
-  const signingDate = parseAmzDate(headers["x-amz-date"]);
-  if (!signingDate || headers["x-amz-date"]!.slice(0, 8) !== scopeDate) return null;
-  if (Math.abs(now.getTime() - signingDate.getTime()) > MAX_CLOCK_SKEW_MS) return null;
+  const screened = screenSigV4(request.headers, credentials, region, now);
+  if (!screened) return null;
+  const { headers, signingDate, signedHeaderList, signature } = screened;
 
   // A declared payload hash is what the signer signs, so it must be the body's real hash.
   const declaredHash = headers["x-amz-content-sha256"];
@@ -128,5 +139,5 @@ export async function verifySigV4(
   );
   const expected = AUTHORIZATION.exec(String(resigned.headers.authorization ?? ""));
   if (!expected || expected[5] !== signedHeaderList) return null;
-  return sameHex(expected[6]!, signature!) ? iamIdentity(credentials) : null;
+  return sameText(expected[6]!, signature) ? iamIdentity(credentials) : null;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { applyEnvironment, FunctionContainers } from "../../local/lambda.js";
+import { applyEnvironment, FunctionContainers, InvocationDropped } from "../../local/lambda.js";
 
 /** A promise the test settles by hand, so ordering is decided by the test, never by a clock. */
 function gate() {
@@ -50,6 +50,38 @@ describe("local Lambda containers", () => {
     await Promise.all(invocations);
     expect(started).toEqual([0, 1, 2, 3]);
     expect(containers.size).toBe(2);
+  });
+
+  it("bound the waiting list: past it an invocation is dropped at once with WaitingListFull, and never runs", async () => {
+    const containers = new FunctionContainers(async () => ({}), 1, { maxWaiting: 1 });
+    const busy = gate();
+    const ran: string[] = [];
+    const first = containers.invoke(async () => {
+      ran.push("first");
+      await busy.opened;
+    });
+    await settled();
+    const second = containers.invoke(async () => void ran.push("second"));
+    const third = containers.invoke(async () => void ran.push("third"));
+    await expect(third).rejects.toMatchObject({ name: "InvocationDropped", condition: "WaitingListFull" });
+    expect(containers.waitingCount).toBe(1);
+    busy.open();
+    await Promise.all([first, second]);
+    expect(ran).toEqual(["first", "second"]);
+  });
+
+  it("drop an invocation that waited longer than the maximum event age, as Lambda does (EventAgeExceeded)", async () => {
+    const containers = new FunctionContainers(async () => ({}), 1, { maxWaitMs: 50 });
+    const busy = gate();
+    const first = containers.invoke(() => busy.opened);
+    await settled();
+    const late = containers.invoke(async () => "ran");
+    await expect(late).rejects.toBeInstanceOf(InvocationDropped);
+    await expect(late).rejects.toMatchObject({ condition: "EventAgeExceeded" });
+    expect(containers.waitingCount).toBe(0);
+    busy.open();
+    await first;
+    expect(await containers.invoke(async () => "next")).toBe("next");
   });
 
   it("do not count a container whose start failed", async () => {

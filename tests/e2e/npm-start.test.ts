@@ -12,7 +12,9 @@ import { createInterface } from "node:readline";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { READY_LINE } from "../../local/banner.js";
 import type { LocalEndpoints } from "../../local/endpoints.js";
+import { sendHttp, signRequest } from "../../local/events/testing/fixture.js";
 import { chatOnce, descendantPids, isRunning, signInDemoUser } from "./support/gateway.js";
+import { listeningSockets } from "./support/listening-sockets.js";
 
 const ROOT = join(import.meta.dirname, "../..");
 const FREE_PORTS = ["--events-port", "0", "--cognito-port", "0", "--dynamodb-port", "0"];
@@ -126,6 +128,33 @@ describe("npm start", () => {
     expect(started.stdout.join("\n")).toContain("Stopped.");
     expect(descendants.filter(isRunning)).toEqual([]);
     expect(existsSync(join(stateDir, "endpoints.json"))).toBe(false);
+  });
+
+  it("listens on 127.0.0.1 only, in every process it starts, and refuses the old fixed key and browser pages", async () => {
+    const started = npmStart(["--state-dir", stateDir, ...FREE_PORTS]);
+    await ready(started);
+    const endpoints = JSON.parse(await readFile(join(stateDir, "endpoints.json"), "utf8")) as LocalEndpoints;
+    const pids = [started.child.pid!, ...(await descendantPids(started.child.pid!)).filter((pid) => !commandLine(pid).includes("esbuild"))];
+    const sockets = (await Promise.all(pids.map(async (pid) => (await listeningSockets(pid)).map((s) => ({ ...s, process: commandLine(pid) }))))).flat();
+    const portOf = (url: string) => Number(new URL(url).port);
+    // The Events API, the worker's listener, the model server, cognito-local and DynamoDB Local at least.
+    expect(sockets.map((s) => s.port)).toEqual(
+      expect.arrayContaining([portOf(endpoints.events.httpEndpoint), portOf(endpoints.cognito.endpoint)]),
+    );
+    expect(sockets.length).toBeGreaterThanOrEqual(5);
+    expect(sockets.filter((s) => s.address !== "127.0.0.1")).toEqual([]);
+
+    const ca = await readFile(endpoints.events.caCertPath!, "utf8");
+    const url = new URL(endpoints.events.httpEndpoint);
+    const body = JSON.stringify({ channel: "/Outbound-Messages/00000000-0000-4000-8000-000000000000", events: ['{"type":"done"}'] });
+    const forged = await sendHttp(url, body, await signRequest(url, body, { accessKeyId: "local", secretAccessKey: "local" }), { ca });
+    expect(forged.status).toBe(401);
+    expect(await readFile(join(stateDir, "endpoints.json"), "utf8")).not.toMatch(/secretAccessKey|accessKeyId/i);
+    const fromPage = await sendHttp(url, body, { origin: "http://localhost:8080", authorization: "token" }, { ca });
+    expect(fromPage.status).toBe(403);
+
+    started.child.kill("SIGTERM");
+    expect(await started.exited).toBe(0);
   });
 
   it("refuses a busy port with a message naming it and the flag that moves it, starting nothing", async () => {

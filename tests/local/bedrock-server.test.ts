@@ -7,6 +7,7 @@ import {
 } from "@aws-sdk/client-bedrock-runtime";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
 import { type BedrockServer, createLocalBedrockClient, estimateInputTokens, fakeAnswer, startBedrockServer } from "../../local/bedrock/index.js";
+import { MAX_FAKE_TOKENS } from "../../local/bedrock/behaviour.js";
 
 const MODEL = "us.anthropic.claude-3-5-haiku-20241022-v1:0";
 
@@ -222,6 +223,26 @@ describe("directives", () => {
     const error = await sendError(collect(http2Client, chat("hi [[fake:speed=9]]")));
     expect(error.name).toBe("ValidationException");
     expect(error.message).toBe('fake directive: unknown key "speed"');
+  });
+});
+
+describe("answer length bounds", () => {
+  test("a tokens directive above the documented ceiling is refused with the grammar's ValidationException", async () => {
+    const error = await sendError(collect(http2Client, chat(`hi [[fake:tokens=${MAX_FAKE_TOKENS + 1}]]`)));
+    expect(error.name).toBe("ValidationException");
+    expect(error.message).toBe(`fake directive: tokens must be at most ${MAX_FAKE_TOKENS}, got ${MAX_FAKE_TOKENS + 1}`);
+    const huge = await sendError(collect(http2Client, chat("hi [[fake:tokens=1000000000]]", { inferenceConfig: { maxTokens: 5 } })));
+    expect(huge.name).toBe("ValidationException");
+  });
+
+  test("the ceiling itself is allowed and clamped to maxTokens, giving the same words as the full answer", async () => {
+    const got = await collect(http2Client, chat(`ceiling [[fake:tokens=${MAX_FAKE_TOKENS}]]`, { inferenceConfig: { maxTokens: 3 } }));
+    expect(got.deltas).toBe(3);
+    expect(got.text).toBe(fakeAnswer(MODEL, "ceiling", 10).split(" ").slice(0, 3).join(" ") + " ");
+  });
+
+  test("a server configured above the ceiling fails at start", async () => {
+    await expect(startBedrockServer({ tokens: MAX_FAKE_TOKENS + 1 })).rejects.toThrow(/at most/);
   });
 });
 

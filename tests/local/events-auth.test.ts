@@ -4,7 +4,7 @@ import { SignatureV4 } from "@smithy/signature-v4";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { channelMatches, parseChannel } from "../../local/events/channels.js";
 import { createCognitoVerifier } from "../../local/events/cognito-auth.js";
-import { type IamCredentials, verifySigV4 } from "../../local/events/sigv4-auth.js";
+import { type IamCredentials, screenSigV4, verifySigV4 } from "../../local/events/sigv4-auth.js";
 import { startTokenIssuer, type TokenIssuer } from "../../local/events/testing/token-issuer.js";
 
 const namespaces = new Set(["Outbound-Messages", "default"]);
@@ -81,6 +81,19 @@ describe("SigV4 verification", () => {
     expect(await verifySigV4(await signed({ service: "execute-api" }), credentials, "eu-west-1")).toBeNull();
     const stale = await signed({ date: new Date(Date.now() - 6 * 60 * 1000) });
     expect(await verifySigV4(stale, credentials, "eu-west-1")).toBeNull();
+  });
+
+  it("refuses a signature dated more than five minutes in the future, and accepts one just inside the window", async () => {
+    const ahead = await signed({ date: new Date(Date.now() + 6 * 60 * 1000) });
+    expect(await verifySigV4(ahead, credentials, "eu-west-1")).toBeNull();
+    const slightlyAhead = await signed({ date: new Date(Date.now() + 4 * 60 * 1000) });
+    expect(await verifySigV4(slightlyAhead, credentials, "eu-west-1")).not.toBeNull();
+  });
+
+  it("screens out a future-dated signature from its headers alone, before any body is read", async () => {
+    const ahead = await signed({ date: new Date(Date.now() + 6 * 60 * 1000) });
+    expect(screenSigV4(ahead.headers, credentials, "eu-west-1")).toBeNull();
+    expect(screenSigV4((await signed()).headers, credentials, "eu-west-1")).not.toBeNull();
   });
 
   it("refuses a changed signed header or a changed body", async () => {

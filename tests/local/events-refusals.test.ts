@@ -138,22 +138,6 @@ describe("POST /event refuses", () => {
   });
 });
 
-describe("CORS", () => {
-  it("answers a browser preflight allowing the AppSync auth headers", async () => {
-    const reply = await f.post("", { origin: "http://localhost:5173", "access-control-request-method": "POST" }, { method: "OPTIONS" });
-    expect(reply.status).toBe(204);
-    expect(reply.headers["access-control-allow-origin"]).toBe("*");
-    const allowed = String(reply.headers["access-control-allow-headers"]).split(/,\s*/);
-    expect(allowed).toEqual(expect.arrayContaining(["authorization", "x-amz-date", "x-amz-security-token", "content-type"]));
-  });
-
-  it("marks publish replies, errors included, as readable cross-origin", async () => {
-    const reply = await f.post(body(IN, one()), { origin: "http://localhost:5173" });
-    expect(reply.status).toBe(401);
-    expect(reply.headers["access-control-allow-origin"]).toBe("*");
-  });
-});
-
 describe("WebSocket refuses", () => {
   it("a connection with a bad token, with connection_error and a close", async () => {
     const bad = await RawEventsClient.connect(f.server.realtimeEndpoint, cognitoHeaders(f.server.httpEndpoint, "bad"));

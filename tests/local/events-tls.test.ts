@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { X509Certificate } from "node:crypto";
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { isAbsolute, join } from "node:path";
 import { promisify } from "node:util";
@@ -36,6 +37,28 @@ describe("local certificate", () => {
     expect(again.cert).toBe(certificate.cert);
     expect(again.key).toBe(certificate.key);
     expect(await readFile(again.certPath, "utf8")).toBe(certificate.cert);
+  });
+
+  it("keeps no CA private key: only the CA certificate and the server's own key and certificate, the key owner-only", async () => {
+    const files = (await readdir(join(dir, "certs"))).sort();
+    expect(files).toEqual(["ca.crt", "server.crt", "server.key"]);
+    for (const file of files) expect(await readFile(join(dir, "certs", file), "utf8")).not.toContain("CA PRIVATE");
+    expect((await stat(certificate.keyPath)).mode & 0o077).toBe(0);
+    expect((await stat(join(dir, "certs"))).mode & 0o077).toBe(0);
+    expect(new X509Certificate(certificate.cert).verify(new X509Certificate(ca).publicKey)).toBe(true);
+  });
+
+  it("replaces a set left by an older start that kept the CA key, and deletes that key", async () => {
+    const legacy = join(dir, "legacy");
+    const first = await ensureLocalCertificate(legacy);
+    const firstCa = await readFile(first.caCertPath, "utf8");
+    await writeFile(join(legacy, "ca.key"), "-----BEGIN PRIVATE KEY-----\nold\n-----END PRIVATE KEY-----\n");
+    const second = await ensureLocalCertificate(legacy);
+    expect(second.generated).toBe(true);
+    expect(await readFile(second.caCertPath, "utf8")).not.toBe(firstCa);
+    expect(second.cert).not.toBe(first.cert);
+    expect((await readdir(legacy)).sort()).toEqual(["ca.crt", "server.crt", "server.key"]);
+    expect((await ensureLocalCertificate(legacy)).generated).toBe(false);
   });
 
   it("is regenerated when its files are unusable", async () => {

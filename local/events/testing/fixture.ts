@@ -34,8 +34,8 @@ export interface EventsFixture {
   behaviour: { onPublish: PublishHandler; onSubscribe: SubscribeHandler };
   /** POSTs raw JSON text to `/event` (or `path`) with the given headers. */
   post(body: string, headers: Record<string, string>, options?: { method?: string; path?: string }): Promise<HttpReply>;
-  /** POSTs a publish signed with SigV4 like the AWS SDK (IAM credentials by default). */
-  postSigned(body: string, credentials?: IamCredentials): Promise<HttpReply>;
+  /** POSTs a publish signed with SigV4 like the AWS SDK (IAM credentials by default), to the main listener or `endpoint`. */
+  postSigned(body: string, credentials?: IamCredentials, endpoint?: string): Promise<HttpReply>;
   close(): Promise<void>;
 }
 
@@ -77,7 +77,9 @@ export async function signRequest(url: URL, body: string, credentials: IamCreden
 }
 
 export async function startEventsFixture(
-  overrides: Partial<Pick<EventsServerOptions, "tls" | "keepAliveIntervalMs" | "advertisedHost">> = {},
+  overrides: Partial<
+    Pick<EventsServerOptions, "tls" | "keepAliveIntervalMs" | "advertisedHost" | "allowedOrigins" | "limits" | "plainListeners">
+  > = {},
   ca?: string,
 ): Promise<EventsFixture> {
   const issuer = await startTokenIssuer();
@@ -112,7 +114,10 @@ export async function startEventsFixture(
     behaviour,
     post: (body, headers, options = {}) =>
       sendHttp(new URL(options.path ?? endpoint.pathname, endpoint), body, headers, { method: options.method, ca }),
-    postSigned: async (body, credentials = IAM) => sendHttp(endpoint, body, await signRequest(endpoint, body, credentials), { ca }),
+    postSigned: async (body, credentials = IAM, target = server.httpEndpoint) => {
+      const url = new URL(target);
+      return sendHttp(url, body, await signRequest(url, body, credentials), { ca });
+    },
     close: async () => {
       await server.close();
       await issuer.close();

@@ -64,10 +64,14 @@ export class RawEventsClient {
   static connect(
     realtimeEndpoint: string,
     headers: AuthHeaders | null,
-    options: { ca?: string } = {},
+    options: { ca?: string; origin?: string } = {},
   ): Promise<RawEventsClient> {
     const protocols = ["aws-appsync-event-ws", ...(headers ? [authProtocol(headers)] : [])];
-    const ws = new WebSocket(realtimeEndpoint, protocols, options.ca ? { ca: options.ca } : {});
+    const ws = new WebSocket(realtimeEndpoint, protocols, {
+      ...(options.ca ? { ca: options.ca } : {}),
+      // A browser sends its page's origin on every handshake; Node clients send none.
+      ...(options.origin ? { origin: options.origin } : {}),
+    });
     const client = new RawEventsClient(ws);
     return new Promise((resolve, reject) => {
       ws.once("open", () => resolve(client));
