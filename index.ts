@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, gatewayConfigFromPulumi, parseGatewayConfig } from "./functions/lib/config/parse.js";
 import { AiGateway } from "./components/aiGateway.js";
 import { awsProviderArgs } from "./components/lib/providerArgs.js";
+import { stacklessRunError } from "./components/lib/runError.js";
 
 const project = pulumi.getProject();
 const stack = pulumi.getStack();
@@ -23,8 +24,9 @@ let stackConfig: ReturnType<typeof readStackConfig>;
 try {
   stackConfig = readStackConfig();
 } catch (err) {
-  // A RunError ends the preview with just the message: every bad key path, no stack trace.
-  if (err instanceof ConfigError) throw new pulumi.RunError(err.message);
+  // A RunError ends the preview with just the message: every bad key path, no stack trace
+  // (and none to format: see components/lib/runError.ts).
+  if (err instanceof ConfigError) throw stacklessRunError(err.message);
   throw err;
 }
 const { region, providerArgs, config } = stackConfig;
