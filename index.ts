@@ -5,7 +5,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, gatewayConfigFromPulumi, parseGatewayConfig } from "./functions/lib/config/parse.js";
+import { ConfigError, configWarnings, gatewayConfigFromPulumi, parseGatewayConfig } from "./functions/lib/config/parse.js";
 import { AiGateway } from "./components/aiGateway.js";
 import { awsProviderArgs } from "./components/lib/providerArgs.js";
 import { stacklessRunError } from "./components/lib/runError.js";
@@ -30,6 +30,8 @@ try {
   throw err;
 }
 const { region, providerArgs, config } = stackConfig;
+// Valid but will not work as deployed (a placeholder alarm address): shown on every preview and up.
+for (const warning of configWarnings(config)) pulumi.log.warn(warning);
 
 const provider = new aws.Provider("aws", providerArgs);
 

@@ -50,6 +50,18 @@ describe.each(["dev", "prod"] as const)("the %s stack under the Node language ho
     }
   });
 
+  it(
+    stack === "prod" ? "warns on preview and up that the placeholder alarm address reaches nobody, naming the key" : "logs no warning",
+    () => {
+      for (const run of [preview, up]) {
+        const warnings = run.engine.logs.filter((l) => l.severity === "warning").map((l) => l.message);
+        expect(warnings).toEqual(
+          stack === "prod" ? [expect.stringMatching(/^ai-gateway:observability\.alarmEmail: "ops@example\.com" is a placeholder .*alarms would reach nobody/)] : [],
+        );
+      }
+    },
+  );
+
   it("registers the stack as the root resource and exports the client endpoints on up", () => {
     expect(up.engine.rootResource()).toBe(stackUrn(stack));
     const outputs = up.engine.registeredOutputs.get(stackUrn(stack));
