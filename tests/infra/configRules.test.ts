@@ -148,3 +148,39 @@ describe("observability.alarmEmail placeholders", () => {
     expect(configWarnings(parseGatewayConfig(devLikeConfig()))).toEqual([]);
   });
 });
+
+describe("numeric bounds of the stack config", () => {
+  /** [key path, last value accepted at the edge, first value refused past it] */
+  const bounds: [string, number, number][] = [
+    ["maxInputChars", 60_000, 60_001],
+    ["maxInputChars", 1, 0],
+    ["relay.flushIntervalMs", 10, 9],
+    ["relay.flushIntervalMs", 2000, 2001],
+    ["worker.timeoutSeconds", 30, 29],
+    ["worker.timeoutSeconds", 900, 901],
+    ["worker.memoryMb", 128, 127],
+    ["worker.memoryMb", 10_240, 10_241],
+    ["worker.reservedConcurrency", 10_000, 10_001],
+    ["worker.maximumEventAgeSeconds", 60, 59],
+    ["worker.maximumEventAgeSeconds", 21_600, 21_601],
+    ["waf.rateLimitPer5Min", 10, 9],
+    ["waf.rateLimitPer5Min", 2_000_000_000, 2_000_000_001],
+    ["tiers.pro.priority", 1000, 1001],
+    ["tiers.pro.maxConcurrentRequests", 100, 101],
+    ["history.maxTurns", 200, 201],
+  ];
+
+  function withValue(path: string, value: number): GatewayConfigInput {
+    const raw = devLikeConfig() as Record<string, any>;
+    const keys = path.split(".");
+    let target = raw;
+    for (const key of keys.slice(0, -1)) target = target[key] ??= {};
+    target[keys.at(-1)!] = value;
+    return raw as GatewayConfigInput;
+  }
+
+  it.each(bounds)("%s accepts %i and refuses %i, naming the key", (path, accepted, refused) => {
+    expect(problemsOf(withValue(path, accepted))).toEqual([]);
+    expect(problemsOf(withValue(path, refused))).toEqual([expect.stringMatching(new RegExp(`^ai-gateway:${path.replace(/\./g, "\\.")}: `))]);
+  });
+});
