@@ -5,9 +5,10 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, gatewayConfigFromPulumi, parseGatewayConfig } from "./functions/lib/config/parse.js";
+import { ConfigError, configWarnings, gatewayConfigFromPulumi, parseGatewayConfig } from "./functions/lib/config/parse.js";
 import { AiGateway } from "./components/aiGateway.js";
 import { awsProviderArgs } from "./components/lib/providerArgs.js";
+import { stacklessRunError } from "./components/lib/runError.js";
 
 const project = pulumi.getProject();
 const stack = pulumi.getStack();
@@ -23,11 +24,14 @@ let stackConfig: ReturnType<typeof readStackConfig>;
 try {
   stackConfig = readStackConfig();
 } catch (err) {
-  // A RunError ends the preview with just the message: every bad key path, no stack trace.
-  if (err instanceof ConfigError) throw new pulumi.RunError(err.message);
+  // A RunError ends the preview with just the message: every bad key path, no stack trace
+  // (and none to format: see components/lib/runError.ts).
+  if (err instanceof ConfigError) throw stacklessRunError(err.message);
   throw err;
 }
 const { region, providerArgs, config } = stackConfig;
+// Valid but will not work as deployed (a placeholder alarm address): shown on every preview and up.
+for (const warning of configWarnings(config)) pulumi.log.warn(warning);
 
 const provider = new aws.Provider("aws", providerArgs);
 

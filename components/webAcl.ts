@@ -12,6 +12,13 @@ export interface WebAclArgs {
   rateLimitPer5Min: number;
 }
 
+/**
+ * AWS accepts only letters, digits, whitespace and `+=:#@/-,._` here (no apostrophe): the
+ * provider checks just the length, so anything else fails `pulumi up` at CreateWebACL. The
+ * policy `wafv2-description-format` checks every WAF description.
+ */
+export const WEB_ACL_DESCRIPTION = "Rate limit and IP reputation for the gateway Events API";
+
 const visibility = (metricName: string) => ({ cloudwatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName });
 
 export class WebAcl extends pulumi.ComponentResource {
@@ -24,7 +31,7 @@ export class WebAcl extends pulumi.ComponentResource {
       `${name}-acl`,
       {
         scope: "REGIONAL",
-        description: "Rate limit and IP reputation for the gateway's Events API",
+        description: WEB_ACL_DESCRIPTION,
         defaultAction: { allow: {} },
         visibilityConfig: visibility(`${name}-acl`),
         rules: [

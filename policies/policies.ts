@@ -14,6 +14,7 @@ import { lambdaPolicies } from "./rules/lambda";
 import { s3Policies } from "./rules/s3";
 import { stackConfigPolicies } from "./rules/stack-config";
 import { requiredTags } from "./rules/tags";
+import { wafPolicies } from "./rules/waf";
 
 export const POLICY_PACK_NAME = "ai-gateway";
 
@@ -24,6 +25,7 @@ export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
   ...dataStorePolicies,
   ...s3Policies,
   ...identityAndLogPolicies,
+  ...wafPolicies,
   requiredTags,
   ...stackConfigPolicies,
   workerErrorAlarm,

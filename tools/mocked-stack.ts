@@ -69,8 +69,7 @@ export async function runMockedStack(options: RunMockedStackOptions): Promise<Mo
   if (alreadyRun) throw new Error("runMockedStack may run once per process: Pulumi's runtime state is global");
   alreadyRun = true;
 
-  const file = options.configFile ?? resolve(PROJECT_ROOT, `Pulumi.${options.stack}.yaml`);
-  const { config, secretKeys } = stackConfig(file, options.configOverrides ?? {});
+  const { config, secretKeys } = stackPulumiConfig(options);
   const region = config["aws:region"] ?? "us-east-1";
   const recorder = new RegistrationRecorder();
 
@@ -121,8 +120,15 @@ function resolveOutput(value: unknown): Promise<unknown> {
   return new Promise((resolvePromise) => (pulumi.output(value) as pulumi.Output<unknown>).apply((v) => resolvePromise(v)));
 }
 
-/** The stack file's config with the run's overrides applied (`null` removes a key). */
-function stackConfig(file: string, overrides: Record<string, unknown>) {
+/**
+ * The config the CLI would hand the program for this stack: Pulumi.yaml's project defaults,
+ * then `Pulumi.<stack>.yaml` (or `configFile`), then the overrides (`null` removes a key).
+ * Keys are full (`ai-gateway:models`), values strings (structured ones JSON), secrets a
+ * placeholder. The language-host test passes the same values through PULUMI_CONFIG.
+ */
+export function stackPulumiConfig(options: RunMockedStackOptions): { config: Record<string, string>; secretKeys: string[] } {
+  const file = options.configFile ?? resolve(PROJECT_ROOT, `Pulumi.${options.stack}.yaml`);
+  const overrides = options.configOverrides ?? {};
   const values: Record<string, unknown> = { ...projectDefaultValues(PROJECT_ROOT), ...stackFileValues(file) };
   for (const [key, value] of Object.entries(overrides)) {
     const fullKey = key.includes(":") ? key : `${PROJECT_NAME}:${key}`;

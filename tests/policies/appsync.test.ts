@@ -19,6 +19,27 @@ describe("appsync-no-api-key-auth", () => {
     expect(await violations("appsync-no-api-key-auth", stack)).toEqual([expect.stringContaining("publishAuthModes includes API_KEY")]);
   });
 
+  it.each(["authProviders", "connectionAuthModes", "defaultPublishAuthModes", "defaultSubscribeAuthModes"])(
+    "refuses API_KEY in the Events API's eventConfig.%s alone",
+    async (field) => {
+      const stack = withInputs("events-api", { eventConfig: { ...eventConfig, [field]: [...(eventConfig[field] ?? []), { authType: "API_KEY" }] } });
+      expect(await violations("appsync-no-api-key-auth", stack)).toEqual([expect.stringContaining(`eventConfig.${field} includes API_KEY`)]);
+    },
+  );
+
+  it.each(["publishAuthModes", "subscribeAuthModes"])("refuses API_KEY in a channel namespace's %s alone", async (field) => {
+    const stack = withInputs("inbound", { [field]: [{ authType: "AWS_IAM" }, { authType: "API_KEY" }] });
+    expect(await violations("appsync-no-api-key-auth", stack)).toEqual([expect.stringMatching(new RegExp(`^${field} includes API_KEY\\. To fix:`))]);
+  });
+
+  it("refuses a GraphQL API that accepts API keys, as its main or an additional mode", async () => {
+    const graphql = (inputs: Record<string, unknown>) => [...compliantStack(), resource("aws:appsync/graphQLApi:GraphQLApi", "legacy", inputs)];
+    expect(await violations("appsync-no-api-key-auth", graphql({ authenticationType: "API_KEY" }))).toEqual([expect.stringContaining("the GraphQL API accepts API_KEY")]);
+    const additional = graphql({ authenticationType: "AWS_IAM", additionalAuthenticationProviders: [{ authenticationType: "API_KEY" }] });
+    expect(await violations("appsync-no-api-key-auth", additional)).toEqual([expect.stringContaining("the GraphQL API accepts API_KEY")]);
+    expect(await violations("appsync-no-api-key-auth", graphql({ authenticationType: "AMAZON_COGNITO_USER_POOLS" }))).toEqual([]);
+  });
+
   it("refuses an AppSync API key resource", async () => {
     const stack = [...compliantStack(), resource("aws:appsync/apiKey:ApiKey", "leaked", { apiId: "api" })];
     expect(await violations("appsync-no-api-key-auth", stack)).toEqual([expect.stringContaining("an AppSync API key exists")]);

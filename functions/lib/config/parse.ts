@@ -63,9 +63,53 @@ export function parseGatewayConfig(raw: unknown, options: { region?: string } = 
         ? [`${CONFIG_NAMESPACE}:models.${i}.id: inference profile "${m.id}" cannot be called from region ${region}`]
         : [];
     });
+    const sesArn = config.identity.sesSourceArn;
+    const sesPartition = sesArn?.split(":")[1];
+    if (sesPartition && sesPartition !== regionPartition(region)) {
+      problems.push(
+        `${CONFIG_NAMESPACE}:identity.sesSourceArn: the SES identity is in partition ${sesPartition}, but region ${region} is in ${regionPartition(region)}; Cognito sends mail only through an identity of its own partition`,
+      );
+    }
     if (problems.length) throw new ConfigError(problems);
   }
   return config;
+}
+
+/** The AWS partition a region belongs to (what an ARN's second field says). */
+export function regionPartition(region: string): string {
+  if (region.startsWith("cn-")) return "aws-cn";
+  if (region.startsWith("us-gov-")) return "aws-us-gov";
+  if (region.startsWith("us-isof-") || region.startsWith("eu-isof-")) return "aws-iso-f";
+  if (region.startsWith("us-isob-")) return "aws-iso-b";
+  if (region.startsWith("us-iso-")) return "aws-iso";
+  if (region.startsWith("eu-isoe-")) return "aws-iso-e";
+  if (region.startsWith("eusc-")) return "aws-eusc";
+  return "aws";
+}
+
+/**
+ * Domains reserved for documentation and testing (RFC 2606, RFC 6761): an address there is a
+ * placeholder, and mail to it goes nowhere.
+ */
+const PLACEHOLDER_MAIL_DOMAIN = /(?:^|\.)(?:example\.(?:com|net|org)|example|test|invalid|localhost)$/i;
+
+export function isPlaceholderEmail(address: string): boolean {
+  return PLACEHOLDER_MAIL_DOMAIN.test(address.slice(address.lastIndexOf("@") + 1));
+}
+
+/**
+ * Settings that validate but will not work as deployed, each naming its key: the program
+ * shows them on every preview and up (a placeholder alarm address makes alarms mail nobody).
+ */
+export function configWarnings(config: GatewayConfig): string[] {
+  const warnings: string[] = [];
+  const email = config.observability.alarmEmail;
+  if (email && isPlaceholderEmail(email)) {
+    warnings.push(
+      `${CONFIG_NAMESPACE}:observability.alarmEmail: "${email}" is a placeholder (its domain is reserved and receives no mail), so alarms would reach nobody; set a real address: pulumi config set --path '${CONFIG_NAMESPACE}:observability.alarmEmail' ops@your-company.com`,
+    );
+  }
+  return warnings;
 }
 
 /**

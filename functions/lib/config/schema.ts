@@ -67,6 +67,26 @@ const preparedResponseSchema = z
   })
   .strict();
 
+/**
+ * The name Cognito knows an OIDC or SAML provider by (CreateIdentityProvider ProviderName):
+ * 3-32 characters that do not start or end with `_` (this project also keeps to letters,
+ * digits, `_` and `-`), and not a name Cognito reserves for its own or the social providers.
+ */
+export const FEDERATED_PROVIDER_NAME_PATTERN = /^[A-Za-z0-9-][A-Za-z0-9_-]{1,30}[A-Za-z0-9-]$/;
+export const RESERVED_PROVIDER_NAMES = ["Cognito", "Google", "Facebook", "LoginWithAmazon", "SignInWithApple"];
+const federatedProviderName = z
+  .string()
+  .regex(FEDERATED_PROVIDER_NAME_PATTERN, "must be 3-32 letters, digits, '_' or '-', not starting or ending with '_' (Cognito's rule)")
+  .refine((name) => !RESERVED_PROVIDER_NAMES.some((r) => r.toLowerCase() === name.toLowerCase()), {
+    message: `must not be one of the names Cognito reserves (${RESERVED_PROVIDER_NAMES.join(", ")})`,
+  });
+
+/**
+ * A verified SES identity's ARN in any partition (aws, aws-cn, aws-us-gov, aws-iso...):
+ * `arn:<partition>:ses:<region>:<account>:identity/<domain or address>`.
+ */
+export const SES_IDENTITY_ARN_PATTERN = /^arn:aws(?:-[a-z]+)*:ses:[a-z]{2}(?:-[a-z]+)+-\d+:\d{12}:identity\/[^\s/]+$/;
+
 const identityProviderSchema = z.object({
   google: z.object({ clientId: z.string().min(1), clientSecret: z.string().min(1) }).strict().optional(),
   facebook: z
@@ -81,7 +101,7 @@ const identityProviderSchema = z.object({
   amazon: z.object({ clientId: z.string().min(1), clientSecret: z.string().min(1) }).strict().optional(),
   oidc: z
     .object({
-      name: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/),
+      name: federatedProviderName,
       issuer: z.string().url(),
       clientId: z.string().min(1),
       clientSecret: z.string().min(1),
@@ -90,10 +110,15 @@ const identityProviderSchema = z.object({
     .strict()
     .optional(),
   saml: z
-    .object({ name: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/), metadataUrl: z.string().url() })
+    .object({ name: federatedProviderName, metadataUrl: z.string().url() })
     .strict()
     .optional(),
-}).strict();
+}).strict().superRefine((providers, ctx) => {
+  // The app client lists providers by name, and names are unique within a user pool.
+  if (providers.oidc && providers.saml && providers.oidc.name.toLowerCase() === providers.saml.name.toLowerCase()) {
+    ctx.addIssue({ code: "custom", path: ["saml", "name"], message: `same name as identity.providers.oidc.name ("${providers.oidc.name}"); provider names must differ` });
+  }
+});
 
 export const gatewayConfigSchema = z
   .object({
@@ -172,7 +197,10 @@ export const gatewayConfigSchema = z
         /** Hosted UI domain prefix; no hosted UI when absent. */
         domainPrefix: z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/).optional(),
         /** Verified SES identity ARN to send Cognito mail from (prod). */
-        sesSourceArn: z.string().startsWith("arn:aws:ses:").optional(),
+        sesSourceArn: z
+          .string()
+          .regex(SES_IDENTITY_ARN_PATTERN, "expected a verified SES identity's ARN, arn:<partition>:ses:<region>:<account id>:identity/<domain or address>")
+          .optional(),
         sesFromAddress: z.string().optional(),
         callbackUrls: z.array(z.string().url()).default([]),
         logoutUrls: z.array(z.string().url()).default([]),
