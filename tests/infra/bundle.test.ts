@@ -96,17 +96,18 @@ describe("function bundles", () => {
 
   it("ships an onSubscribe that admits a user to their own Outbound channel only", async () => {
     const dir = await deploy("on-subscribe", functionArchive("functions/onSubscribe.ts", config));
+    const [me, other] = ["6f1c8a52-3b7e-4d21-9c55-0a4b2e8f7d13", "0b9e4d37-81a2-4f6c-b3d8-5e7a1c2f9046"];
     const subscribe = (path: string) =>
       invoke(
         dir,
         {
-          identity: { sub: "user-1", claims: { client_id: "abc" } },
+          identity: { sub: me, claims: { client_id: "abc" } },
           info: { channel: { path, segments: path.split("/").filter(Boolean) }, channelNamespace: { name: "Outbound-Messages" }, operation: "SUBSCRIBE" },
         },
         { awsRequestId: "req-1", functionName: "on-subscribe" },
       );
-    expect(await subscribe("/Outbound-Messages/user-1")).toBeNull();
-    expect(await subscribe("/Outbound-Messages/user-2")).toEqual({ error: SUBSCRIPTION_REFUSED });
+    expect(await subscribe(`/Outbound-Messages/${me}`)).toBeNull();
+    expect(await subscribe(`/Outbound-Messages/${other}`)).toEqual({ error: SUBSCRIPTION_REFUSED });
   });
 
   it("ships a chat worker and a dead-letter consumer that start with the environment the program sets", async () => {
