@@ -47,8 +47,8 @@ describe("the turn's deadline", () => {
   it("ends the turn while the default model is still silent, without opening a fallback", async () => {
     harness.bedrock.reset();
     const user = randomUUID();
-    // Both models would answer after 1.5 s; the deadline comes after 0.6 s.
-    const request = { requestId: randomUUID(), conversationId: randomUUID(), message: "slow to start [[fake:delay=1500]]" };
+    // Both models would answer after 6 s; the deadline comes after 3 s.
+    const request = { requestId: randomUUID(), conversationId: randomUUID(), message: "slow to start [[fake:delay=6000]]" };
     const deadline = Date.now() + DEADLINE_MARGIN_MS + 3000;
     await handleInboundPublish(workerDeps(harness), inboundPublish(user, [request]), { remainingTimeMs: () => deadline - Date.now() });
     expect(harness.outbound(user)).toEqual([expect.objectContaining({ type: "error", code: "model_unavailable", details: { reason: "deadline" }, seq: 0 })]);
