@@ -58,6 +58,7 @@ async function handleInboundEvent(
     const tier = resolveTier(deps.config, caller.groups);
     log.appendKeys({ action: request.action, conversation_id: conversationId, tier: tier.name });
     const outcome = await deps.claim.runOnce({ sub: caller.sub, requestId }, async () => {
+      deps.analytics?.beginTurn({ userId: caller.sub, request, tier: tier.name });
       await runAction(deps, { request, tier, relay, log, remainingTimeMs: invocation?.remainingTimeMs });
       return outcomeToKeep(relay);
     });
