@@ -73,9 +73,11 @@ export class ParquetWriter {
   }
 
   private async insert(records: readonly object[]): Promise<void> {
+    // The table's keys only, missing ones null; the strict conversion then fails on wrong types.
+    const rows = records.map((r) => Object.fromEntries(TURN_COLUMNS.map((c) => [c.name, (r as Record<string, unknown>)[c.name] ?? null])));
     await this.connection.run(
-      `INSERT INTO batch SELECT ${selectColumns} FROM (SELECT unnest(from_json($1::JSON, ${sqlString(jsonStructure)})) AS r)`,
-      [JSON.stringify(records)],
+      `INSERT INTO batch SELECT ${selectColumns} FROM (SELECT unnest(from_json_strict($1::JSON, ${sqlString(jsonStructure)})) AS r)`,
+      [JSON.stringify(rows)],
     );
   }
 }
