@@ -60,6 +60,8 @@ export class ModelMetrics {
       for (const [name, unit, value] of entries) metrics.addMetric(name, unit, value);
       metrics.publishStoredMetrics();
     } catch (err) {
+      // Drop the half-recorded figures so they do not ride along with the next turn's.
+      this.byModel.get(modelId)?.clearMetrics();
       this.onFailure(err);
     }
   }
