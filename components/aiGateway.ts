@@ -1,6 +1,7 @@
 /**
  * The whole gateway: identity, the Events API and its channels, the functions behind them,
- * their tables, and the optional WAF and alarms. Pass an `aws` provider (index.ts sets the region and the
+ * their tables, the optional WAF and analytics, and what operators watch (dashboard, alarms,
+ * saved log queries). Pass an `aws` provider (index.ts sets the region and the
  * project/stack default tags on it) and every child inherits it.
  */
 import * as aws from "@pulumi/aws";
@@ -9,13 +10,16 @@ import type { GatewayConfig } from "../functions/lib/config/schema.js";
 import { OUTBOUND_NAMESPACE } from "../functions/lib/protocol/channels.js";
 import { IDEMPOTENCY_TABLE, TABLES } from "../functions/lib/tables.js";
 import { Alarms } from "./alarms.js";
+import { Analytics } from "./analytics.js";
 import { Channels } from "./channels.js";
 import { ChatWorker } from "./chatWorker.js";
 import { EventApi } from "./eventApi.js";
+import { Dashboard } from "./dashboard.js";
 import { GatewayFunction } from "./gatewayFunction.js";
 import { Identity } from "./identity.js";
 import { allowlistArns } from "./lib/bedrockArns.js";
 import { channelNamespaceArn } from "./lib/iam.js";
+import { LogQueries } from "./logQueries.js";
 import { Tables } from "./tables.js";
 import { WebAcl } from "./webAcl.js";
 
@@ -38,7 +42,10 @@ export class AiGateway extends pulumi.ComponentResource {
   readonly worker: ChatWorker;
   readonly subscribeAuthorizer: GatewayFunction;
   readonly webAcl?: WebAcl;
-  readonly alarms?: Alarms;
+  readonly analytics?: Analytics;
+  readonly alarms: Alarms;
+  readonly dashboard: Dashboard;
+  readonly logQueries: LogQueries;
   readonly inboundNamespace: pulumi.Output<string>;
   readonly outboundNamespace: pulumi.Output<string>;
 
@@ -86,6 +93,22 @@ export class AiGateway extends pulumi.ComponentResource {
     );
     const idempotency = this.tables.tables[IDEMPOTENCY_TABLE.name]!;
 
+    if (config.analytics.enabled) {
+      this.analytics = new Analytics(
+        `${name}-analytics`,
+        {
+          retentionDays: config.analytics.retentionDays,
+          logRetentionDays: config.observability.logRetentionDays,
+          databaseName: glueDatabaseName(stack),
+          region,
+          accountId,
+          partition: partition.partition,
+          forceDestroy: !config.protection.deletionProtection,
+        },
+        { parent: this },
+      );
+    }
+
     const modelIds = config.models.map((m) => m.id);
     this.worker = new ChatWorker(
       `${name}-worker`,
@@ -98,6 +121,7 @@ export class AiGateway extends pulumi.ComponentResource {
           .all([partition.partition, accountId])
           .apply(([p, account]) => allowlistArns(modelIds, { partition: p, region, accountId: account })),
         idempotencyTable: { name: idempotency.name, arn: idempotency.arn },
+        analyticsStream: this.analytics && { name: this.analytics.deliveryStream.name, arn: this.analytics.deliveryStream.arn },
         entries: { worker: args.entries?.chatWorker, deadLetterConsumer: args.entries?.dlqConsumer },
       },
       { parent: this },
@@ -130,19 +154,35 @@ export class AiGateway extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    if (config.observability.alarmEmail) {
-      this.alarms = new Alarms(
-        `${name}-alarms`,
-        {
-          email: config.observability.alarmEmail,
-          workerName: this.worker.worker.function.name,
-          workerTimeoutSeconds: config.worker.timeoutSeconds,
-          deadLetterConsumerName: this.worker.deadLetterConsumer.function.name,
-          failureQueueName: this.worker.failureQueue.name,
-        },
-        { parent: this },
-      );
-    }
+    const watched = {
+      workerName: this.worker.worker.function.name,
+      workerTimeoutSeconds: config.worker.timeoutSeconds,
+      deadLetterConsumerName: this.worker.deadLetterConsumer.function.name,
+      failureQueueName: this.worker.failureQueue.name,
+    };
+    this.alarms = new Alarms(
+      `${name}-alarms`,
+      { ...watched, email: config.observability.alarmEmail, metricsNamespace: config.observability.metricsNamespace, modelIds },
+      { parent: this },
+    );
+    this.dashboard = new Dashboard(
+      `${name}-dashboard`,
+      {
+        ...watched,
+        dashboardName: `ai-gateway-${stack}`,
+        region,
+        namespace: config.observability.metricsNamespace,
+        modelIds,
+        workerReservedConcurrency: config.worker.reservedConcurrency,
+        analyticsStreamName: this.analytics?.deliveryStream.name,
+      },
+      { parent: this },
+    );
+    this.logQueries = new LogQueries(
+      `${name}-log-queries`,
+      { folder: `ai-gateway-${stack}`, logGroupNames: [this.worker.worker.logGroup.name] },
+      { parent: this },
+    );
 
     this.inboundNamespace = this.channels.namespaces.inbound.name;
     this.outboundNamespace = this.channels.namespaces.outbound.name;
@@ -154,6 +194,13 @@ export class AiGateway extends pulumi.ComponentResource {
       userPoolClientId: this.identity.client.id,
       inboundNamespace: this.inboundNamespace,
       outboundNamespace: this.outboundNamespace,
+      dashboardUrl: this.dashboard.url,
+      alarmTopicArn: this.alarms.topic.arn,
     });
   }
+}
+
+/** Glue (and Athena) names: lowercase letters, digits and `_`; one database per stack. */
+export function glueDatabaseName(stack: string): string {
+  return `ai_gateway_${stack.toLowerCase().replace(/[^a-z0-9]+/g, "_")}_analytics`;
 }

@@ -15,6 +15,7 @@ import {
   invokeModelsStatement,
   policyDocument,
   publishEventsStatement,
+  putRecordsStatement,
   sendMessageStatement,
   tableItemsStatement,
 } from "./lib/iam.js";
@@ -35,6 +36,8 @@ export interface ChatWorkerArgs {
   bedrockArns: pulumi.Input<pulumi.Input<string>[]>;
   /** The idempotency table (name for the environment, ARN for IAM); the worker's only table. */
   idempotencyTable: { name: pulumi.Input<string>; arn: pulumi.Input<string> };
+  /** The analytics delivery stream the worker sends one record per turn to. @default none: analytics off */
+  analyticsStream?: { name: pulumi.Input<string>; arn: pulumi.Input<string> };
   /** Entry files. @default functions/chatWorker.ts and functions/dlqConsumer.ts */
   entries?: { worker?: string; deadLetterConsumer?: string };
   /** How long an undeliverable request waits for its consumer. @default 3600 */
@@ -69,11 +72,13 @@ export class ChatWorker extends pulumi.ComponentResource {
         environment: {
           [ENV.eventsHttpEndpoint]: args.eventsHttpEndpoint,
           [ENV.idempotencyTable]: args.idempotencyTable.name,
+          ...(args.analyticsStream ? { [ENV.analyticsStream]: args.analyticsStream.name } : {}),
         },
         statements: pulumi.output(args.bedrockArns).apply((arns) => [
           invokeModelsStatement(arns),
           publishEventsStatement(args.outboundNamespaceArn),
           tableItemsStatement([args.idempotencyTable.arn], IDEMPOTENCY_ACTIONS),
+          ...(args.analyticsStream ? [putRecordsStatement(args.analyticsStream.arn)] : []),
         ]),
       },
       { parent: this },

@@ -9,25 +9,32 @@ import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import middy from "@middy/core";
 import type { Context } from "aws-lambda";
 import type { AppSyncEventsEvent } from "./lib/appsync/event.js";
+import { turnRecorderFromEnv } from "./lib/analytics/from-env.js";
 import { loadGatewayConfig } from "./lib/config/load.js";
 import { ENV, requireEnv } from "./lib/env.js";
-import { ModelMetrics } from "./lib/observability/metrics.js";
+import { METRIC, METRICS_SERVICE, MetricUnit, ModelMetrics } from "./lib/observability/metrics.js";
 import { bedrockFromEnv, dynamoDbFromEnv, eventPublisherFromEnv } from "./lib/runtime.js";
 import { handleInboundPublish } from "./lib/worker/inbound.js";
 import { createRequestClaim } from "./lib/worker/request-claim.js";
 
 const config = loadGatewayConfig();
 const logger = new Logger({ serviceName: "chat-worker", persistentKeys: { stack: process.env[ENV.stack] } });
-const metricsOptions = { namespace: config.observability.metricsNamespace, serviceName: "ai-gateway" };
+const metricsOptions = { namespace: config.observability.metricsNamespace, serviceName: METRICS_SERVICE };
 const metrics = new Metrics(metricsOptions);
+const analytics = turnRecorderFromEnv({ config, logger, metrics });
+const publisher = eventPublisherFromEnv();
 
 const deps = {
   config,
   logger,
   metrics,
-  modelMetrics: new ModelMetrics(metricsOptions),
+  modelMetrics: new ModelMetrics(metricsOptions, (err) => {
+    logger.warn("metrics not recorded", { error_name: (err as Error)?.name });
+    metrics.addMetric(METRIC.metricsFailures, MetricUnit.Count, 1);
+  }),
   bedrock: bedrockFromEnv(),
-  publisher: eventPublisherFromEnv(),
+  publisher: analytics?.observe(publisher) ?? publisher,
+  analytics,
   claim: createRequestClaim({
     tableName: requireEnv(ENV.idempotencyTable),
     dynamodb: dynamoDbFromEnv(),
@@ -38,7 +45,12 @@ const deps = {
 
 export const handler = middy(async (event: AppSyncEventsEvent, context: Context) => {
   deps.claim.registerLambdaContext(context);
-  await handleInboundPublish(deps, event, { remainingTimeMs: () => context.getRemainingTimeInMillis() });
+  try {
+    await handleInboundPublish(deps, event, { remainingTimeMs: () => context.getRemainingTimeInMillis() });
+  } finally {
+    // After every final event went out; before returning, or Lambda would freeze the send.
+    await analytics?.flush();
+  }
 })
   // The event holds the user's JWT (and prompts): never logged, whatever POWERTOOLS_LOGGER_LOG_EVENT says.
   .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))

@@ -24,6 +24,9 @@ export function formatBanner(gateway: LocalGateway, options: Pick<LocalGatewayOp
     `  Cognito       ${endpoints.cognito.endpoint}  pool ${endpoints.cognito.userPoolId}  client ${endpoints.cognito.userPoolClientId}`,
     `  DynamoDB      ${gateway.dynamodb.endpoint}`,
     `  Model         ${model}`,
+    ...(gateway.firehose
+      ? [`  Analytics     ${gateway.firehose.endpoint} -> ${shown(gateway.firehose.dir)}  (npm run analytics -- --list)`]
+      : []),
     `  Demo users    ${endpoints.users.map((u) => `${u.username.padEnd(width)}  ${u.password}  (tier ${u.tier})`).join("\n                ")}`,
     `  Endpoints     ${shown(gateway.endpointsFile)}`,
     `  State         ${options.persist ? "persisted across restarts (--persist)" : "fresh on every start (add --persist to keep it)"}`,

@@ -25,6 +25,7 @@ import {
   type GatewayHandlers,
   startEventsServer,
 } from "./events/index.js";
+import { type LocalFirehose, startLocalFirehose } from "./firehose/index.js";
 import { applyEnvironment, type LambdaEnvironment, lambdaVariables, loadGatewayHandlers } from "./lambda.js";
 import { assertPortFree } from "./ports.js";
 
@@ -37,6 +38,8 @@ export interface LocalGatewayPorts {
   dynamodb?: number;
   /** The Bedrock-compatible model server (fake mode only). */
   bedrock?: number;
+  /** The Firehose-compatible analytics endpoint (when the stack has analytics on). */
+  firehose?: number;
 }
 
 export interface LocalGatewayOptions {
@@ -75,6 +78,8 @@ export interface LocalGateway {
   /** The model server (fake mode only). */
   bedrock?: BedrockServer;
   dynamodb: { endpoint: string; tables: Record<string, string> };
+  /** The local Firehose writing Parquet under `<stateDir>/analytics` (absent with analytics off). */
+  firehose?: LocalFirehose;
   /** The child processes it started; all gone once stop() resolves. */
   processes: { name: string; pid: number }[];
   /** Stops every server and child process; safe to call twice. */
@@ -86,6 +91,7 @@ const PORT_FLAGS: Record<keyof LocalGatewayPorts, string> = {
   cognito: "--cognito-port",
   dynamodb: "--dynamodb-port",
   bedrock: "--bedrock-port",
+  firehose: "--firehose-port",
 };
 
 /** The Events server's plain-HTTP listener that takes the worker's publishes. */
@@ -134,6 +140,14 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     ] as const);
 
     const tables = await createTables(dynamodb, stack);
+    // Records stay on disk across starts, as S3 keeps them: `npm run analytics` reads them after a stop.
+    const firehose = config.analytics.enabled
+      ? (running.firehose = await startLocalFirehose({
+          streamName: `ai-gateway-${stack}-turns`,
+          dir: join(stateDir, "analytics"),
+          port: ports.firehose || 0,
+        }))
+      : undefined;
     const pool = await provisionUserPool(cognito, { poolName: `ai-gateway-${stack}`, tiers: config.tiers });
     const configPath = join(stateDir, `gateway-config.${stack}.json`);
     await writeFile(configPath, JSON.stringify(config));
@@ -175,6 +189,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       idempotencyTable: tables[IDEMPOTENCY_TABLE.name]!,
       dynamodbEndpoint: dynamodb.endpoint,
       bedrockEndpoint: bedrock?.url,
+      analytics: firehose ? { streamName: firehose.streamName, firehoseEndpoint: firehose.endpoint } : undefined,
       defaultCredentials: model === "fake" ? LOCAL_CREDENTIALS : undefined,
       workerTimeoutSeconds: config.worker.timeoutSeconds,
     };
@@ -210,6 +225,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       events,
       bedrock,
       dynamodb: { endpoint: dynamodb.endpoint, tables },
+      firehose,
       processes: [
         { name: "DynamoDB Local", pid: dynamodb.pid },
         { name: "cognito-local", pid: cognito.pid },
@@ -228,6 +244,7 @@ interface Running {
   cognito?: CognitoLocal;
   bedrock?: BedrockServer;
   events?: EventsServer;
+  firehose?: LocalFirehose;
   temporaryDir?: string;
   restoreEnvironment?: () => void;
   removeEndpoints?: () => Promise<void>;
@@ -257,7 +274,7 @@ async function stopRunning(running: Running): Promise<void> {
     clearTimeout(timer);
   }
   running.restoreEnvironment?.();
-  await Promise.all([quietly(running.cognito?.stop()), quietly(running.dynamodb?.stop())]);
+  await Promise.all([quietly(running.cognito?.stop()), quietly(running.dynamodb?.stop()), quietly(running.firehose?.close())]);
   if (running.temporaryDir) await rm(running.temporaryDir, { recursive: true, force: true });
 }
 

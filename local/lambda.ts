@@ -46,6 +46,8 @@ export interface LambdaEnvironment {
    * Bedrock, so the developer's own chain (env, profile, SSO...) reaches AWS.
    */
   defaultCredentials?: { accessKeyId: string; secretAccessKey: string };
+  /** The local Firehose and its stream, when the stack has analytics on. */
+  analytics?: { streamName: string; firehoseEndpoint: string };
   /** The worker's timeout, for `context.getRemainingTimeInMillis()`. */
   workerTimeoutSeconds: number;
 }
@@ -62,6 +64,8 @@ export function lambdaVariables(env: LambdaEnvironment): Record<string, string |
     [ENV.idempotencyTable]: env.idempotencyTable,
     [ENV.dynamodbEndpoint]: env.dynamodbEndpoint,
     [ENV.bedrockEndpoint]: env.bedrockEndpoint,
+    [ENV.analyticsStream]: env.analytics?.streamName,
+    [ENV.firehoseEndpoint]: env.analytics?.firehoseEndpoint,
     ...(env.defaultCredentials
       ? {
           AWS_ACCESS_KEY_ID: env.defaultCredentials.accessKeyId,

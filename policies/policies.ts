@@ -5,7 +5,8 @@
  * config.<stack>.json (`--policy-pack-config`).
  */
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { workerErrorAlarm } from "./rules/alarms";
+import { alarmsNotify, workerErrorAlarm } from "./rules/alarms";
+import { analyticsPolicies } from "./rules/analytics";
 import { appsyncPolicies } from "./rules/appsync";
 import { dataStorePolicies } from "./rules/data-stores";
 import { iamPolicies } from "./rules/iam";
@@ -24,9 +25,11 @@ export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
   ...lambdaPolicies,
   ...dataStorePolicies,
   ...s3Policies,
+  ...analyticsPolicies,
   ...identityAndLogPolicies,
   ...wafPolicies,
   requiredTags,
   ...stackConfigPolicies,
   workerErrorAlarm,
+  alarmsNotify,
 ];

@@ -80,6 +80,28 @@ export function mockResourceState(args: pulumi.runtime.MockResourceArgs, region:
     case "aws:wafv2/webAcl:WebAcl":
       state.arn = `arn:aws:wafv2:${region}:${account}:regional/webacl/${physical}/mock-id`;
       break;
+    case "aws:s3/bucket:Bucket": {
+      const bucket = typeof inputs.bucket === "string" ? inputs.bucket : `${args.name}${MOCK_AUTONAME_SUFFIX}`.toLowerCase();
+      Object.assign(state, { bucket, arn: `arn:aws:s3:::${bucket}` });
+      id = bucket;
+      break;
+    }
+    case "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream":
+      state.arn = `arn:aws:firehose:${region}:${account}:deliverystream/${physical}`;
+      id = state.arn as string;
+      break;
+    case "aws:glue/catalogDatabase:CatalogDatabase":
+      state.arn = `arn:aws:glue:${region}:${account}:database/${physical}`;
+      id = `${account}:${physical}`;
+      break;
+    case "aws:glue/catalogTable:CatalogTable":
+      state.arn = `arn:aws:glue:${region}:${account}:table/${String(inputs.databaseName)}/${physical}`;
+      id = `${account}:${String(inputs.databaseName)}:${physical}`;
+      break;
+    case "aws:athena/workgroup:Workgroup":
+      state.arn = `arn:aws:athena:${region}:${account}:workgroup/${physical}`;
+      id = physical;
+      break;
     case "aws:sns/topic:Topic":
       state.arn = `arn:aws:sns:${region}:${account}:${physical}`;
       id = state.arn as string;

@@ -89,3 +89,8 @@ export function consumeQueueStatement(queueArn: pulumi.Input<string>): PolicySta
 export function invokeFunctionStatement(functionArn: pulumi.Input<string>): PolicyStatement {
   return { Sid: "InvokeHandler", Effect: "Allow", Action: ["lambda:InvokeFunction"], Resource: [functionArn] };
 }
+
+/** Sending records to one Firehose delivery stream. */
+export function putRecordsStatement(deliveryStreamArn: pulumi.Input<string>): PolicyStatement {
+  return { Sid: "PutAnalyticsRecords", Effect: "Allow", Action: ["firehose:PutRecord", "firehose:PutRecordBatch"], Resource: [deliveryStreamArn] };
+}

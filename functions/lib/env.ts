@@ -6,7 +6,10 @@ export const ENV = {
   /** `https://<HTTP host>/event` of the Events API. */
   eventsHttpEndpoint: "EVENTS_HTTP_ENDPOINT",
   idempotencyTable: "IDEMPOTENCY_TABLE",
+  /** The Firehose delivery stream for analytics records; unset means analytics is off. */
+  analyticsStream: "ANALYTICS_DELIVERY_STREAM",
   /** Optional endpoint overrides, for local mode. */
+  firehoseEndpoint: "FIREHOSE_ENDPOINT",
   bedrockEndpoint: "BEDROCK_ENDPOINT",
   dynamodbEndpoint: "DYNAMODB_ENDPOINT",
   /**

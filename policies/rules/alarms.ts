@@ -1,8 +1,8 @@
 /**
  * The chat worker is the gateway: when it fails, users get nothing. An alarm on its Errors
- * metric is how operators hear about it. components/alarms.ts creates one only when
- * ai-gateway:observability.alarmEmail is set (prod does, dev does not), so the pack's default is
- * advisory; a stack's policy config may raise it to mandatory.
+ * metric is how operators hear about it, and an alarm that notifies nobody is how they don't.
+ * components/alarms.ts creates its alarms in every stack (the e-mail subscription to their
+ * topic only when ai-gateway:observability.alarmEmail is set), so both rules are mandatory.
  */
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { asyncInvokedFunctions, ofType, TYPES, type StackResource } from "../support/stack-graph";
@@ -36,7 +36,7 @@ export function chatWorkers(resources: readonly StackResource[]): StackResource[
 export const workerErrorAlarm: StackValidationPolicy = {
   name: "worker-error-alarm",
   description: "A CloudWatch alarm watches the chat worker's Errors metric.",
-  enforcementLevel: "advisory",
+  enforcementLevel: "mandatory",
   severity: "medium",
   remediationSteps: "Add an aws.cloudwatch.MetricAlarm on AWS/Lambda Errors with dimensions { FunctionName: <worker name> }, notifying the ops SNS topic.",
   validateStack: (args, reportViolation) => {
@@ -47,6 +47,21 @@ export const workerErrorAlarm: StackValidationPolicy = {
     const alarms = ofType(args.resources, TYPES.alarm);
     for (const worker of workers.filter((w) => !alarms.some((a) => watchesErrorsOf(a, w)))) {
       reportViolation(withRemedy(`no alarm watches the Errors metric of the chat worker ${worker.name}`, "add a MetricAlarm on AWS/Lambda Errors for it"), worker.urn);
+    }
+  },
+};
+
+export const alarmsNotify: StackValidationPolicy = {
+  name: "alarms-notify",
+  description: "Every CloudWatch alarm notifies someone (an SNS topic or another action) when it fires.",
+  enforcementLevel: "mandatory",
+  severity: "medium",
+  remediationSteps: "Set alarmActions (and okActions) to the alarms topic of components/alarms.ts.",
+  validateStack: (args, reportViolation) => {
+    for (const alarm of ofType(args.resources, TYPES.alarm)) {
+      if (asArray(alarm.props.alarmActions as unknown).length === 0) {
+        reportViolation(withRemedy(`alarm ${alarm.name} notifies nobody when it fires`, "set alarmActions to the alarms topic"), alarm.urn);
+      }
     }
   },
 };

@@ -34,7 +34,7 @@ describe("dev stack: provider and tags", () => {
     for (const r of awsResources) expect(r.provider?.startsWith(`${provider.urn}::`), r.name).toBe(true);
   });
 
-  it("exports the endpoints, user pool and namespaces a client needs", () => {
+  it("exports the endpoints, user pool and namespaces a client needs, and where operators look", () => {
     const dns = api().state.dns as { HTTP: string; REALTIME: string };
     expect(stack.outputs).toEqual({
       region: "us-east-1",
@@ -44,6 +44,12 @@ describe("dev stack: provider and tags", () => {
       userPoolClientId: expect.stringMatching(/^client/),
       inboundNamespace: "Inbound-Messages",
       outboundNamespace: "Outbound-Messages",
+      dashboardUrl: "https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#dashboards:name=ai-gateway-dev",
+      alarmTopicArn: one(resources(), "aws:sns/topic:Topic").state.arn,
+      analyticsBucket: one(resources(), "aws:s3/bucket:Bucket").state.bucket,
+      analyticsDeliveryStream: one(resources(), "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream").state.name,
+      athenaWorkgroup: one(resources(), "aws:athena/workgroup:Workgroup").state.name,
+      athenaDatabase: "ai_gateway_dev_analytics",
     });
   });
 });
@@ -117,9 +123,10 @@ describe("dev stack: Events API", () => {
     }
   });
 
-  it("has no web ACL and no alarms in dev", () => {
+  it("has no web ACL in dev, and its alarms mail nobody (dev sets no alarm e-mail)", () => {
     expect(ofType(resources(), T.webAcl)).toEqual([]);
-    expect(ofType(resources(), "aws:cloudwatch/metricAlarm:MetricAlarm")).toEqual([]);
+    expect(ofType(resources(), "aws:cloudwatch/metricAlarm:MetricAlarm").length).toBeGreaterThan(5);
+    expect(ofType(resources(), "aws:sns/topicSubscription:TopicSubscription")).toEqual([]);
   });
 });
 

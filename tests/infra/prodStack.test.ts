@@ -41,9 +41,9 @@ describe("prod stack: protection and retention", () => {
     }
   });
 
-  it("keeps every log group for 90 days", () => {
+  it("keeps every log group (three functions, the Events API, analytics delivery) for 90 days", () => {
     const groups = ofType(resources(), T.logGroup);
-    expect(groups).toHaveLength(4);
+    expect(groups).toHaveLength(5);
     for (const group of groups) expect(group.inputs.retentionInDays, group.name).toBe(90);
   });
 

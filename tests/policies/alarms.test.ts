@@ -3,8 +3,8 @@ import { changed, compliantStack, lambdaFunction, resource, violations, withInpu
 import { policies } from "../../policies/policies.js";
 
 describe("worker-error-alarm", () => {
-  it("is advisory by default, since stacks without an alarm e-mail create no alarms", () => {
-    expect(policies.find((p) => p.name === "worker-error-alarm")?.enforcementLevel).toBe("advisory");
+  it("is mandatory by default, since every stack creates its alarms (the e-mail is what is optional)", () => {
+    expect(policies.find((p) => p.name === "worker-error-alarm")?.enforcementLevel).toBe("mandatory");
   });
 
   it("passes when an alarm watches the worker's Errors metric", async () => {
@@ -35,5 +35,17 @@ describe("worker-error-alarm", () => {
       ],
     });
     expect(await violations("worker-error-alarm", [...changed("worker-errors", () => undefined), mathAlarm])).toEqual([]);
+  });
+});
+
+describe("alarms-notify", () => {
+  it("passes alarms that notify a topic", async () => {
+    expect(await violations("alarms-notify", compliantStack())).toEqual([]);
+  });
+
+  it("reports an alarm without alarm actions", async () => {
+    expect(await violations("alarms-notify", withInputs("worker-errors", { alarmActions: [] }))).toEqual([
+      expect.stringContaining("alarm worker-errors notifies nobody when it fires"),
+    ]);
   });
 });

@@ -166,7 +166,17 @@ export function compliantStack(): RecordedResource[] {
         Condition: { Bool: { "aws:SecureTransport": "false" } },
       }),
     }),
-    resource("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream", "turns", { destination: "extended_s3", serverSideEncryption: { enabled: true } }),
+    resource("aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream", "turns", {
+      destination: "extended_s3",
+      serverSideEncryption: { enabled: true },
+      extendedS3Configuration: { bufferingSize: 64, dataFormatConversionConfiguration: { enabled: true } },
+    }),
+    resource("aws:athena/workgroup:Workgroup", "queries", {
+      configuration: {
+        enforceWorkgroupConfiguration: true,
+        resultConfiguration: { outputLocation: `s3://${bucket}/athena-results/`, encryptionConfiguration: { encryptionOption: "SSE_S3" } },
+      },
+    }),
     resource("aws:cloudwatch/metricAlarm:MetricAlarm", "worker-errors", {
       namespace: "AWS/Lambda",
       metricName: "Errors",
@@ -174,6 +184,7 @@ export function compliantStack(): RecordedResource[] {
       comparisonOperator: "GreaterThanThreshold",
       threshold: 0,
       evaluationPeriods: 1,
+      alarmActions: [`arn:aws:sns:${REGION}:${ACCOUNT}:alarms`],
     }),
   ];
 }

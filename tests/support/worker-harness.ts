@@ -11,6 +11,8 @@ import { join } from "node:path";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { inject } from "vitest";
+import { createFirehoseClient, FirehoseDelivery } from "../../functions/lib/analytics/firehose.js";
+import { TurnRecorder } from "../../functions/lib/analytics/recorder.js";
 import { createBedrockClient } from "../../functions/lib/bedrock/client.js";
 import { loadGatewayConfig } from "../../functions/lib/config/load.js";
 import { dynamoDbFromEnv, eventPublisherFromEnv } from "../../functions/lib/runtime.js";
@@ -102,6 +104,26 @@ export function workerDeps(harness: WorkerHarness, overrides: Partial<WorkerDeps
     modelMetrics: new ModelMetrics({ namespace: "Test", serviceName: "test" }),
     ...overrides,
   };
+}
+
+/**
+ * Turns on analytics in a worker's deps the way functions/chatWorker.ts does: a recorder
+ * delivering to a Firehose endpoint (the local one, through the real SDK client) and
+ * observing the deps' publisher.
+ */
+export function withAnalytics(
+  deps: WorkerDeps,
+  firehose: { endpoint: string; streamName: string },
+  options: { timeoutMs?: number } = {},
+): WorkerDeps & { analytics: TurnRecorder } {
+  const client = createFirehoseClient({ region: REGION, endpoint: firehose.endpoint });
+  const analytics = new TurnRecorder({
+    config: deps.config,
+    logger: deps.logger,
+    metrics: deps.metrics,
+    delivery: new FirehoseDelivery({ client, streamName: firehose.streamName, timeoutMs: options.timeoutMs }),
+  });
+  return { ...deps, analytics, publisher: analytics.observe(deps.publisher) };
 }
 
 /** One copy of the Lambda context, shared with local mode. */

@@ -20,6 +20,31 @@ const nonNegativeInt = z.number().int().nonnegative();
 /** A Bedrock foundation-model id or a cross-region inference-profile id. */
 const modelIdPattern = /^(?:(?:us|eu|apac|jp|au|ca|global|us-gov)\.)?[a-z0-9-]+\.[A-Za-z0-9.:_-]+$/;
 
+// --- Observability and analytics -------------------------------------------------------------
+
+/** A model's on-demand price in USD per million tokens, as on the Bedrock pricing page. */
+export const modelPricingSchema = z
+  .object({
+    inputPerMillionTokens: z.number().nonnegative().max(10_000),
+    outputPerMillionTokens: z.number().nonnegative().max(10_000),
+  })
+  .strict();
+
+/** S3 lifecycle (days) accepted for analytics records: at least a day, at most ten years. */
+export const ANALYTICS_RETENTION_DAYS_MAX = 3650;
+
+const analyticsSchema = z
+  .object({
+    /** One analytics record per chat turn (Firehose -> S3 Parquet -> Glue -> Athena). @default true */
+    enabled: z.boolean().default(true),
+    /** Days the Parquet records are kept in S3 before the lifecycle deletes them. @default 365 */
+    retentionDays: positiveInt.max(ANALYTICS_RETENTION_DAYS_MAX).default(365),
+  })
+  .strict()
+  .default({ enabled: true, retentionDays: 365 });
+
+// ---------------------------------------------------------------------------------------------
+
 export const modelSchema = z
   .object({
     /** Bedrock model id or inference-profile id, e.g. `us.amazon.nova-lite-v1:0`. */
@@ -32,6 +57,8 @@ export const modelSchema = z
     maxOutputTokens: positiveInt.max(200_000).default(4096),
     /** The model used when a request names none. At most one model sets it. @default false */
     default: z.boolean().default(false),
+    /** USD prices for cost estimates (analytics); no cost is reported for a model without them. */
+    pricing: modelPricingSchema.optional(),
   })
   .strict();
 
@@ -189,7 +216,7 @@ export const gatewayConfigSchema = z
       })
       .strict()
       .default({ logRetentionDays: 14, logPreviews: false, metricsNamespace: "AiGateway" }),
-    analytics: z.object({ enabled: z.boolean().default(true) }).strict().default({ enabled: true }),
+    analytics: analyticsSchema,
     identity: z
       .object({
         selfSignUp: z.boolean().default(false),
@@ -288,3 +315,4 @@ export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>;
 export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
 export type ModelConfig = GatewayConfig["models"][number];
 export type TierConfig = GatewayConfig["tiers"][string];
+export type ModelPricing = z.output<typeof modelPricingSchema>;

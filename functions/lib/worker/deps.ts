@@ -5,6 +5,7 @@
 import type { BedrockRuntimeClient } from "@aws-sdk/client-bedrock-runtime";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Metrics } from "@aws-lambda-powertools/metrics";
+import type { AnalyticsRecorder } from "../analytics/recorder.js";
 import type { GatewayConfig } from "../config/schema.js";
 import type { ModelMetrics } from "../observability/metrics.js";
 import type { Publisher } from "../relay/publisher.js";
@@ -20,6 +21,11 @@ export interface WorkerDeps {
   metrics: Metrics;
   /** Per-model metrics (tokens, latency, model failures). */
   modelMetrics: ModelMetrics;
+  /**
+   * One analytics record per chat turn; absent when analytics is off. It reads each turn's
+   * events, so `publisher` must be the one it observes (`analytics.observe(publisher)`).
+   */
+  analytics?: AnalyticsRecorder;
   /** Abort a model stream that sends nothing for this long. @default 60000 */
   modelIdleTimeoutMs?: number;
 }

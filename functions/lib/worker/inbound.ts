@@ -63,6 +63,7 @@ async function handleInboundEvent(
     let retryable: GatewayError | undefined;
     const outcome = await deps.claim.runOnce({ sub: caller.sub, requestId }, async ({ firstSeq }) => {
       relay.continueFrom(firstSeq);
+      deps.analytics?.beginTurn({ userId: caller.sub, request, tier: tier.name });
       retryable = await runAction(deps, { request, tier, relay, log, remainingTimeMs: invocation?.remainingTimeMs });
       // The retryable error is sent once the claim is released (below): reserve its seq.
       return retryable ? { kind: "retryable", nextSeq: relay.nextSeq + 1 } : { kind: "final", result: outcomeToKeep(relay) };

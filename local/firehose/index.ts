@@ -1,0 +1,2 @@
+export { type LocalFirehose, type LocalFirehoseOptions, startLocalFirehose } from "./server.js";
+export { ParquetWriter } from "./parquet.js";
