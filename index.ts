@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, gatewayConfigFromPulumi, parseGatewayConfig } from "./functions/lib/config/parse.js";
 import { AiGateway } from "./components/aiGateway.js";
 import { awsProviderArgs } from "./components/lib/providerArgs.js";
+import { USAGE_TABLE } from "./functions/lib/tables.js";
 
 const project = pulumi.getProject();
 const stack = pulumi.getStack();
@@ -40,3 +41,5 @@ export const userPoolId = gateway.identity.userPool.id;
 export const userPoolClientId = gateway.identity.client.id;
 export const inboundNamespace = gateway.inboundNamespace;
 export const outboundNamespace = gateway.outboundNamespace;
+/** For `npm run gateway -- usage|tier --stack <name>`. */
+export const usageTableName = gateway.tables.tables[USAGE_TABLE.name]!.name;

@@ -7,7 +7,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { GatewayConfig } from "../functions/lib/config/schema.js";
 import { OUTBOUND_NAMESPACE } from "../functions/lib/protocol/channels.js";
-import { IDEMPOTENCY_TABLE, TABLES } from "../functions/lib/tables.js";
+import { IDEMPOTENCY_TABLE, TABLES, USAGE_TABLE } from "../functions/lib/tables.js";
 import { Alarms } from "./alarms.js";
 import { Channels } from "./channels.js";
 import { ChatWorker } from "./chatWorker.js";
@@ -85,6 +85,7 @@ export class AiGateway extends pulumi.ComponentResource {
       { parent: this },
     );
     const idempotency = this.tables.tables[IDEMPOTENCY_TABLE.name]!;
+    const usage = this.tables.tables[USAGE_TABLE.name]!;
 
     const modelIds = config.models.map((m) => m.id);
     this.worker = new ChatWorker(
@@ -98,6 +99,7 @@ export class AiGateway extends pulumi.ComponentResource {
           .all([partition.partition, accountId])
           .apply(([p, account]) => allowlistArns(modelIds, { partition: p, region, accountId: account })),
         idempotencyTable: { name: idempotency.name, arn: idempotency.arn },
+        usageTable: { name: usage.name, arn: usage.arn },
         entries: { worker: args.entries?.chatWorker, deadLetterConsumer: args.entries?.dlqConsumer },
       },
       { parent: this },
@@ -152,6 +154,7 @@ export class AiGateway extends pulumi.ComponentResource {
       realtimeEndpoint: this.events.realtimeEndpoint,
       userPoolId: this.identity.userPool.id,
       userPoolClientId: this.identity.client.id,
+      usageTableName: usage.name,
       inboundNamespace: this.inboundNamespace,
       outboundNamespace: this.outboundNamespace,
     });

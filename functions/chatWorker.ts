@@ -11,6 +11,7 @@ import type { Context } from "aws-lambda";
 import type { AppSyncEventsEvent } from "./lib/appsync/event.js";
 import { loadGatewayConfig } from "./lib/config/load.js";
 import { ENV, requireEnv } from "./lib/env.js";
+import { createUsageMeter, reservationLifetimeMs } from "./lib/metering/meter.js";
 import { ModelMetrics } from "./lib/observability/metrics.js";
 import { bedrockFromEnv, dynamoDbFromEnv, eventPublisherFromEnv } from "./lib/runtime.js";
 import { handleInboundPublish } from "./lib/worker/inbound.js";
@@ -20,6 +21,7 @@ const config = loadGatewayConfig();
 const logger = new Logger({ serviceName: "chat-worker", persistentKeys: { stack: process.env[ENV.stack] } });
 const metricsOptions = { namespace: config.observability.metricsNamespace, serviceName: "ai-gateway" };
 const metrics = new Metrics(metricsOptions);
+const dynamodb = dynamoDbFromEnv();
 
 const deps = {
   config,
@@ -30,9 +32,14 @@ const deps = {
   publisher: eventPublisherFromEnv(),
   claim: createRequestClaim({
     tableName: requireEnv(ENV.idempotencyTable),
-    dynamodb: dynamoDbFromEnv(),
+    dynamodb,
     // Outlives the worker's timeout, so a late duplicate of a finished request stays ignored.
     expiresAfterSeconds: Math.max(3600, config.worker.timeoutSeconds * 4),
+  }),
+  usage: createUsageMeter({
+    dynamodb,
+    tableName: requireEnv(ENV.usageTable),
+    reservationTtlMs: reservationLifetimeMs(config.worker.timeoutSeconds),
   }),
 };
 

@@ -21,6 +21,11 @@ export interface LocalEndpoints {
   users: DemoUser[];
   /** The web UI's URL; null while the gateway has no web UI to serve. */
   webUrl: string | null;
+  /**
+   * DynamoDB Local and the gateway's table names by logical name (`TableSchema.name`), for
+   * operator tools such as `npm run gateway -- usage <user>`. Any credentials work.
+   */
+  dynamodb?: { endpoint: string; tables: Record<string, string> };
 }
 
 export const ENDPOINTS_FILE = "endpoints.json";

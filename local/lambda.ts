@@ -38,6 +38,7 @@ export interface LambdaEnvironment {
   /** The key the Events server accepts for IAM publishes. */
   publisherCredentials: { accessKeyId: string; secretAccessKey: string };
   idempotencyTable: string;
+  usageTable: string;
   dynamodbEndpoint: string;
   /** The Bedrock-compatible server; omitted to call real Bedrock. */
   bedrockEndpoint?: string;
@@ -60,6 +61,7 @@ export function lambdaVariables(env: LambdaEnvironment): Record<string, string |
     [ENV.eventsPublisherAccessKeyId]: env.publisherCredentials.accessKeyId,
     [ENV.eventsPublisherSecretAccessKey]: env.publisherCredentials.secretAccessKey,
     [ENV.idempotencyTable]: env.idempotencyTable,
+    [ENV.usageTable]: env.usageTable,
     [ENV.dynamodbEndpoint]: env.dynamodbEndpoint,
     [ENV.bedrockEndpoint]: env.bedrockEndpoint,
     ...(env.defaultCredentials

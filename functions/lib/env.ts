@@ -6,6 +6,8 @@ export const ENV = {
   /** `https://<HTTP host>/event` of the Events API. */
   eventsHttpEndpoint: "EVENTS_HTTP_ENDPOINT",
   idempotencyTable: "IDEMPOTENCY_TABLE",
+  /** The usage table (token metering). */
+  usageTable: "USAGE_TABLE",
   /** Optional endpoint overrides, for local mode. */
   bedrockEndpoint: "BEDROCK_ENDPOINT",
   dynamodbEndpoint: "DYNAMODB_ENDPOINT",

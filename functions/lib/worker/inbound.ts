@@ -58,7 +58,7 @@ async function handleInboundEvent(
     const tier = resolveTier(deps.config, caller.groups);
     log.appendKeys({ action: request.action, conversation_id: conversationId, tier: tier.name });
     const outcome = await deps.claim.runOnce({ sub: caller.sub, requestId }, async () => {
-      await runAction(deps, { request, tier, relay, log, remainingTimeMs: invocation?.remainingTimeMs });
+      await runAction(deps, { userId: caller.sub, request, tier, relay, log, remainingTimeMs: invocation?.remainingTimeMs });
       return outcomeToKeep(relay);
     });
     if (outcome.kind === "finished") {
@@ -79,7 +79,7 @@ async function handleInboundEvent(
 
 async function runAction(
   deps: WorkerDeps,
-  ctx: { request: InboundRequest; tier: ResolvedTier; relay: ResponseRelay; log: Logger; remainingTimeMs?: () => number },
+  ctx: { userId: string; request: InboundRequest; tier: ResolvedTier; relay: ResponseRelay; log: Logger; remainingTimeMs?: () => number },
 ): Promise<void> {
   const { request, tier, relay } = ctx;
   try {
@@ -92,6 +92,9 @@ async function runAction(
           models: allowedModels(deps.config, tier.tier).map(({ id, name, provider, maxOutputTokens }) => ({ id, name, provider, maxOutputTokens })),
           defaultModelId: defaultModelFor(deps.config, tier.tier).id,
         });
+        return;
+      case "usage":
+        relay.send({ type: "quota", quota: await deps.usage.quota(ctx.userId, tier) });
         return;
       default:
         throw new GatewayError("invalid_request", `The "${request.action}" action is not available on this gateway yet.`, {
