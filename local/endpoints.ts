@@ -8,6 +8,8 @@ import type { DemoUser } from "./cognito.js";
 
 export interface LocalEndpoints {
   region: string;
+  /** The stack file the gateway runs (`Pulumi.<stack>.yaml`): its tiers and limits apply. */
+  stack?: string;
   events: {
     /** Full URL ending in `/event`. */
     httpEndpoint: string;

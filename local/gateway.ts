@@ -174,6 +174,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
 
     const endpoints: LocalEndpoints = {
       region,
+      stack,
       events: {
         httpEndpoint: events.httpEndpoint,
         realtimeEndpoint: events.realtimeEndpoint,
