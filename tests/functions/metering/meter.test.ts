@@ -19,10 +19,12 @@ import { devLikeConfig } from "../../support/config-fixtures.js";
 
 const MINUTE = 60_000;
 const RESERVATION_MS = 6 * MINUTE;
+// A clock in the future: DynamoDB Local really deletes rows whose TTL has passed, and a
+// clock in the past would have it delete the records under the test.
 let dynamodb: DynamoDBClient;
 let tableName: string;
 let store: UsageStore;
-let clock = Date.parse("2025-05-14T09:03:00Z");
+let clock = Date.parse("2030-05-14T09:03:00Z");
 
 beforeAll(async () => {
   dynamodb = new DynamoDBClient({ endpoint: inject("dynamodbEndpoint"), region: "us-east-1", credentials: LOCAL_CREDENTIALS });
@@ -127,10 +129,10 @@ describe("usage meter on DynamoDB Local", () => {
     };
     // Bucket rows outlive the rolling day; month rows outlive the month by 400 days; the
     // admission record outlives what it holds (this month, the last 24 h).
-    const bucketStart = Date.parse("2025-05-14T09:00:00Z");
+    const bucketStart = Date.parse("2030-05-14T09:00:00Z");
     expect(await ttlOf(bucketId(clock))).toBe(bucketStart + 26 * 60 * MINUTE);
-    expect(await ttlOf(monthId(clock))).toBe(Date.parse("2025-06-01T00:00:00Z") + 400 * 24 * 60 * MINUTE);
-    expect(await ttlOf("admission")).toBe(Date.parse("2025-06-02T00:00:00Z"));
+    expect(await ttlOf(monthId(clock))).toBe(Date.parse("2030-06-01T00:00:00Z") + 400 * 24 * 60 * MINUTE);
+    expect(await ttlOf("admission")).toBe(Date.parse("2030-06-02T00:00:00Z"));
   });
 
   it("refuses when the limit is spent, and charges a turn that failed before any model answered nothing", async () => {
