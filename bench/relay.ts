@@ -64,7 +64,7 @@ function summarize(publisher: MeasuringPublisher, delays: { untilSent: number[];
   };
 }
 
-function percentile(values: number[], p: number): number {
+export function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
@@ -142,7 +142,7 @@ export async function benchRelay(options: { tokens?: number; rate?: number; flus
 }
 
 /** Starts bench/servers.ts in a child process, so its work does not share the relay's thread. */
-async function startRemoteSide() {
+export async function startRemoteSide() {
   const child = spawn(process.execPath, ["--import", "tsx", new URL("./servers.ts", import.meta.url).pathname], {
     stdio: ["pipe", "pipe", "inherit"],
   });

@@ -8,7 +8,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { GatewayConfig } from "../functions/lib/config/schema.js";
 import { OUTBOUND_NAMESPACE } from "../functions/lib/protocol/channels.js";
-import { IDEMPOTENCY_TABLE, TABLES } from "../functions/lib/tables.js";
+import { IDEMPOTENCY_TABLE, TABLES, USAGE_TABLE } from "../functions/lib/tables.js";
 import { Alarms } from "./alarms.js";
 import { Analytics } from "./analytics.js";
 import { Channels } from "./channels.js";
@@ -92,6 +92,7 @@ export class AiGateway extends pulumi.ComponentResource {
       { parent: this },
     );
     const idempotency = this.tables.tables[IDEMPOTENCY_TABLE.name]!;
+    const usage = this.tables.tables[USAGE_TABLE.name]!;
 
     if (config.analytics.enabled) {
       this.analytics = new Analytics(
@@ -122,6 +123,7 @@ export class AiGateway extends pulumi.ComponentResource {
           .apply(([p, account]) => allowlistArns(modelIds, { partition: p, region, accountId: account })),
         idempotencyTable: { name: idempotency.name, arn: idempotency.arn },
         analyticsStream: this.analytics && { name: this.analytics.deliveryStream.name, arn: this.analytics.deliveryStream.arn },
+        usageTable: { name: usage.name, arn: usage.arn },
         entries: { worker: args.entries?.chatWorker, deadLetterConsumer: args.entries?.dlqConsumer },
       },
       { parent: this },
@@ -192,6 +194,7 @@ export class AiGateway extends pulumi.ComponentResource {
       realtimeEndpoint: this.events.realtimeEndpoint,
       userPoolId: this.identity.userPool.id,
       userPoolClientId: this.identity.client.id,
+      usageTableName: usage.name,
       inboundNamespace: this.inboundNamespace,
       outboundNamespace: this.outboundNamespace,
       dashboardUrl: this.dashboard.url,

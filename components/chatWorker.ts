@@ -22,6 +22,11 @@ import {
 
 /** Powertools' DynamoDB persistence layer uses exactly these. */
 const IDEMPOTENCY_ACTIONS = ["GetItem", "PutItem", "UpdateItem", "DeleteItem"];
+/**
+ * Metering (functions/lib/metering/store.ts) reads the admission record, puts it on its
+ * version, and settles with TransactWriteItems of Updates (IAM checks each as UpdateItem).
+ */
+export const USAGE_ACTIONS = ["GetItem", "PutItem", "UpdateItem"];
 
 export interface ChatWorkerArgs {
   /** The validated stack config; `worker.*` sizes the function, and it is bundled with it. */
@@ -34,10 +39,12 @@ export interface ChatWorkerArgs {
   outboundNamespaceArn: pulumi.Input<string>;
   /** Profile and foundation-model ARNs of the allowlist (lib/bedrockArns.ts): all the worker may invoke. */
   bedrockArns: pulumi.Input<pulumi.Input<string>[]>;
-  /** The idempotency table (name for the environment, ARN for IAM); the worker's only table. */
+  /** The idempotency table (name for the environment, ARN for IAM). */
   idempotencyTable: { name: pulumi.Input<string>; arn: pulumi.Input<string> };
   /** The analytics delivery stream the worker sends one record per turn to. @default none: analytics off */
   analyticsStream?: { name: pulumi.Input<string>; arn: pulumi.Input<string> };
+  /** The usage table (token metering): name for the environment, ARN for IAM. */
+  usageTable: { name: pulumi.Input<string>; arn: pulumi.Input<string> };
   /** Entry files. @default functions/chatWorker.ts and functions/dlqConsumer.ts */
   entries?: { worker?: string; deadLetterConsumer?: string };
   /** How long an undeliverable request waits for its consumer. @default 3600 */
@@ -73,12 +80,14 @@ export class ChatWorker extends pulumi.ComponentResource {
           [ENV.eventsHttpEndpoint]: args.eventsHttpEndpoint,
           [ENV.idempotencyTable]: args.idempotencyTable.name,
           ...(args.analyticsStream ? { [ENV.analyticsStream]: args.analyticsStream.name } : {}),
+          [ENV.usageTable]: args.usageTable.name,
         },
         statements: pulumi.output(args.bedrockArns).apply((arns) => [
           invokeModelsStatement(arns),
           publishEventsStatement(args.outboundNamespaceArn),
           tableItemsStatement([args.idempotencyTable.arn], IDEMPOTENCY_ACTIONS),
           ...(args.analyticsStream ? [putRecordsStatement(args.analyticsStream.arn)] : []),
+          tableItemsStatement([args.usageTable.arn], USAGE_ACTIONS, "MeterUsage"),
         ]),
       },
       { parent: this },

@@ -12,6 +12,7 @@ import type { AppSyncEventsEvent } from "./lib/appsync/event.js";
 import { turnRecorderFromEnv } from "./lib/analytics/from-env.js";
 import { loadGatewayConfig } from "./lib/config/load.js";
 import { ENV, requireEnv } from "./lib/env.js";
+import { createUsageMeter, reservationLifetimeMs } from "./lib/metering/meter.js";
 import { METRIC, METRICS_SERVICE, MetricUnit, ModelMetrics } from "./lib/observability/metrics.js";
 import { bedrockFromEnv, dynamoDbFromEnv, eventPublisherFromEnv } from "./lib/runtime.js";
 import { handleInboundPublish } from "./lib/worker/inbound.js";
@@ -23,6 +24,7 @@ const metricsOptions = { namespace: config.observability.metricsNamespace, servi
 const metrics = new Metrics(metricsOptions);
 const analytics = turnRecorderFromEnv({ config, logger, metrics });
 const publisher = eventPublisherFromEnv();
+const dynamodb = dynamoDbFromEnv();
 
 const deps = {
   config,
@@ -37,9 +39,14 @@ const deps = {
   analytics,
   claim: createRequestClaim({
     tableName: requireEnv(ENV.idempotencyTable),
-    dynamodb: dynamoDbFromEnv(),
+    dynamodb,
     // Outlives the worker's timeout, so a late duplicate of a finished request stays ignored.
     expiresAfterSeconds: Math.max(3600, config.worker.timeoutSeconds * 4),
+  }),
+  usage: createUsageMeter({
+    dynamodb,
+    tableName: requireEnv(ENV.usageTable),
+    reservationTtlMs: reservationLifetimeMs(config.worker.timeoutSeconds),
   }),
 };
 

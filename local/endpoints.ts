@@ -8,6 +8,8 @@ import type { DemoUser } from "./cognito.js";
 
 export interface LocalEndpoints {
   region: string;
+  /** The stack file the gateway runs (`Pulumi.<stack>.yaml`): its tiers and limits apply. */
+  stack?: string;
   events: {
     /** Full URL ending in `/event`. */
     httpEndpoint: string;
@@ -21,6 +23,11 @@ export interface LocalEndpoints {
   users: DemoUser[];
   /** The web UI's URL; null while the gateway has no web UI to serve. */
   webUrl: string | null;
+  /**
+   * DynamoDB Local and the gateway's table names by logical name (`TableSchema.name`), for
+   * operator tools such as `npm run gateway -- usage <user>`. Any credentials work.
+   */
+  dynamodb?: { endpoint: string; tables: Record<string, string> };
 }
 
 export const ENDPOINTS_FILE = "endpoints.json";

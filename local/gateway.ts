@@ -10,7 +10,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { GatewayConfig } from "../functions/lib/config/schema.js";
-import { IDEMPOTENCY_TABLE, TABLES, type TableSchema } from "../functions/lib/tables.js";
+import { IDEMPOTENCY_TABLE, TABLES, USAGE_TABLE, type TableSchema } from "../functions/lib/tables.js";
 import { type BedrockServer, startBedrockServer } from "./bedrock/index.js";
 import { type CognitoLocal, provisionUserPool, startCognitoLocal } from "./cognito.js";
 import { PROJECT_ROOT, readStackConfig } from "./config.js";
@@ -187,6 +187,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       eventsHttpEndpoint: events.listeners[WORKER_LISTENER]?.httpEndpoint ?? events.httpEndpoint,
       publisherCredentials: eventsKey,
       idempotencyTable: tables[IDEMPOTENCY_TABLE.name]!,
+      usageTable: tables[USAGE_TABLE.name]!,
       dynamodbEndpoint: dynamodb.endpoint,
       bedrockEndpoint: bedrock?.url,
       analytics: firehose ? { streamName: firehose.streamName, firehoseEndpoint: firehose.endpoint } : undefined,
@@ -201,6 +202,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
 
     const endpoints: LocalEndpoints = {
       region,
+      stack,
       events: {
         httpEndpoint: events.httpEndpoint,
         realtimeEndpoint: events.realtimeEndpoint,
@@ -209,6 +211,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       cognito: { endpoint: cognito.endpoint, userPoolId: pool.userPoolId, userPoolClientId: pool.userPoolClientId },
       users: pool.users,
       webUrl: null,
+      dynamodb: { endpoint: dynamodb.endpoint, tables },
     };
     const endpointsFile = join(stateDir, ENDPOINTS_FILE);
     const written = await writeEndpointsFile(endpointsFile, endpoints);

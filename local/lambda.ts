@@ -38,6 +38,7 @@ export interface LambdaEnvironment {
   /** The key the Events server accepts for IAM publishes: made at each start, never on disk. */
   publisherCredentials: { accessKeyId: string; secretAccessKey: string };
   idempotencyTable: string;
+  usageTable: string;
   dynamodbEndpoint: string;
   /** The Bedrock-compatible server; omitted to call real Bedrock. */
   bedrockEndpoint?: string;
@@ -62,6 +63,7 @@ export function lambdaVariables(env: LambdaEnvironment): Record<string, string |
     [ENV.eventsPublisherAccessKeyId]: env.publisherCredentials.accessKeyId,
     [ENV.eventsPublisherSecretAccessKey]: env.publisherCredentials.secretAccessKey,
     [ENV.idempotencyTable]: env.idempotencyTable,
+    [ENV.usageTable]: env.usageTable,
     [ENV.dynamodbEndpoint]: env.dynamodbEndpoint,
     [ENV.bedrockEndpoint]: env.bedrockEndpoint,
     [ENV.analyticsStream]: env.analytics?.streamName,

@@ -67,9 +67,12 @@ export function publishEventsStatement(namespaceArn: pulumi.Input<string>): Poli
   return { Sid: "PublishToNamespace", Effect: "Allow", Action: ["appsync:EventPublish"], Resource: [namespaceArn] };
 }
 
-/** Item-level access to the named tables; no scans, no table management. */
-export function tableItemsStatement(tableArns: pulumi.Input<string>[], actions: string[]): PolicyStatement {
-  return { Sid: "UseOwnTables", Effect: "Allow", Action: actions.map((a) => `dynamodb:${a}`), Resource: tableArns };
+/**
+ * Item-level access to the named tables; no scans, no table management. Give each statement
+ * of one policy its own `sid` (IAM refuses duplicates).
+ */
+export function tableItemsStatement(tableArns: pulumi.Input<string>[], actions: string[], sid = "UseOwnTables"): PolicyStatement {
+  return { Sid: sid, Effect: "Allow", Action: actions.map((a) => `dynamodb:${a}`), Resource: tableArns };
 }
 
 export function sendMessageStatement(queueArn: pulumi.Input<string>): PolicyStatement {

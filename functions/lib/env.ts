@@ -8,6 +8,8 @@ export const ENV = {
   idempotencyTable: "IDEMPOTENCY_TABLE",
   /** The Firehose delivery stream for analytics records; unset means analytics is off. */
   analyticsStream: "ANALYTICS_DELIVERY_STREAM",
+  /** The usage table (token metering). */
+  usageTable: "USAGE_TABLE",
   /** Optional endpoint overrides, for local mode. */
   firehoseEndpoint: "FIREHOSE_ENDPOINT",
   bedrockEndpoint: "BEDROCK_ENDPOINT",

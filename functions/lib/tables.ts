@@ -1,6 +1,6 @@
 /**
- * Table key schemas, shared by the Pulumi components and local mode. Later tables (usage,
- * conversations, cache) are added here as their issues land.
+ * Table key schemas, shared by the Pulumi components and local mode. Later tables
+ * (conversations, cache) are added here as their issues land.
  */
 export interface TableSchema {
   /** Logical name; Pulumi autonames the physical one. */
@@ -18,4 +18,15 @@ export const IDEMPOTENCY_TABLE: TableSchema = {
   ttlAttribute: "expiration",
 };
 
-export const TABLES = [IDEMPOTENCY_TABLE] as const;
+/**
+ * Token metering (functions/lib/metering): per user, the admission record, ten-minute bucket
+ * rows and month rows. Every row carries `ttl`.
+ */
+export const USAGE_TABLE: TableSchema = {
+  name: "usage",
+  partitionKey: "user_id",
+  sortKey: "period_id",
+  ttlAttribute: "ttl",
+};
+
+export const TABLES = [IDEMPOTENCY_TABLE, USAGE_TABLE] as const;

@@ -91,7 +91,9 @@ describe("endpoints.json", () => {
   it("holds exactly what DESIGN section 8 lists, for a gateway that is running", async () => {
     const written = JSON.parse(await readFile(t.gateway.endpointsFile, "utf8"));
     const { region, config } = readStackConfig({ stack: "dev" });
-    expect(Object.keys(written).sort()).toEqual(["cognito", "events", "region", "users", "webUrl"]);
+    expect(Object.keys(written).sort()).toEqual(["cognito", "dynamodb", "events", "region", "stack", "users", "webUrl"]);
+    expect(written.dynamodb.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(written.dynamodb.tables).toMatchObject({ idempotency: "ai-gateway-dev-idempotency", usage: "ai-gateway-dev-usage" });
     expect(written.region).toBe(region);
     expect(Object.keys(written.events).sort()).toEqual(["caCertPath", "httpEndpoint", "realtimeEndpoint"]);
     expect(written.events.httpEndpoint).toMatch(/^https:\/\/localhost:\d+\/event$/);

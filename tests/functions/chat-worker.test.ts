@@ -279,8 +279,8 @@ describe("chat worker", () => {
 
   it("answers actions that later capabilities provide with a clear invalid_request", async () => {
     const user = newUser();
-    await invoke(inboundPublish(user, [{ action: "usage", requestId: randomUUID() }]));
-    expect(harness.outbound(user)).toEqual([expect.objectContaining({ type: "error", code: "invalid_request", details: { action: "usage" } })]);
+    await invoke(inboundPublish(user, [{ action: "conversations", requestId: randomUUID() }]));
+    expect(harness.outbound(user)).toEqual([expect.objectContaining({ type: "error", code: "invalid_request", details: { action: "conversations" } })]);
   });
 
   it("passes a temperature of exactly 1, the bound itself, to the model", async () => {

@@ -50,6 +50,7 @@ describe("dev stack: provider and tags", () => {
       analyticsDeliveryStream: one(resources(), "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream").state.name,
       athenaWorkgroup: one(resources(), "aws:athena/workgroup:Workgroup").state.name,
       athenaDatabase: "ai_gateway_dev_analytics",
+      usageTableName: expect.stringMatching(/usage/),
     });
   });
 });
@@ -144,11 +145,13 @@ describe("dev stack: functions", () => {
     }
   });
 
-  it("gives the worker and the consumer the events endpoint, the worker its table, and every function the stack and Powertools settings", () => {
+  it("gives the worker and the consumer the events endpoint, the worker its tables, and every function the stack and Powertools settings", () => {
     const endpoint = stack.outputs.eventsHttpEndpoint;
     const table = one(resources(), T.table, "idempotency");
+    const usage = one(resources(), T.table, "-usage");
     const env = (fn: MockedResource) => fn.inputs.environment.variables as Record<string, string>;
-    expect(env(worker())).toMatchObject({ EVENTS_HTTP_ENDPOINT: endpoint, IDEMPOTENCY_TABLE: table.state.name });
+    expect(env(worker())).toMatchObject({ EVENTS_HTTP_ENDPOINT: endpoint, IDEMPOTENCY_TABLE: table.state.name, USAGE_TABLE: usage.state.name });
+    expect(stack.outputs.usageTableName).toBe(usage.state.name);
     expect(env(consumer())).toMatchObject({ EVENTS_HTTP_ENDPOINT: endpoint });
     for (const fn of [worker(), consumer(), authorizer()]) {
       expect(env(fn)).toMatchObject({
@@ -248,12 +251,19 @@ describe("dev stack: IAM scoping", () => {
     }
   });
 
-  it("lets only the worker use DynamoDB, on its own table's items", () => {
+  it("lets only the worker use DynamoDB, on its own tables' items, each with exactly the actions its code calls", () => {
     const dynamo = grantedStatements(resources()).filter(({ statement }) => actionsOf(statement).some((a) => a.startsWith("dynamodb:")));
-    expect(dynamo).toHaveLength(1);
-    expect(dynamo[0]!.policy).toBe("gateway-worker-chat-policy");
-    expect(resourcesOf(dynamo[0]!.statement)).toEqual([one(resources(), T.table, "idempotency").state.arn]);
-    expect(actionsOf(dynamo[0]!.statement).sort()).toEqual(["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]);
+    expect(dynamo).toHaveLength(2);
+    expect(dynamo.every((d) => d.policy === "gateway-worker-chat-policy")).toBe(true);
+    const on = (suffix: string) => dynamo.find(({ statement }) => resourcesOf(statement)[0] === one(resources(), T.table, suffix).state.arn)!.statement;
+    expect(resourcesOf(on("idempotency"))).toHaveLength(1);
+    expect(actionsOf(on("idempotency")).sort()).toEqual(["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]);
+    // Metering reads and conditionally puts the admission record and settles with transactional updates; no Query, Scan or DeleteItem.
+    expect(resourcesOf(on("-usage"))).toHaveLength(1);
+    expect(actionsOf(on("-usage")).sort()).toEqual(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]);
+    // IAM refuses a policy whose statements share a Sid.
+    const sids = dynamo.map(({ statement }) => statement.Sid);
+    expect(new Set(sids).size).toBe(sids.length);
   });
 
   it("gives the subscription authorizer no permission beyond its own logs", () => {
@@ -280,6 +290,11 @@ describe("dev stack: data and identity", () => {
       expect(table.inputs.rangeKey).toBe(schema.sortKey);
       if (schema.ttlAttribute) expect(table.inputs.ttl).toEqual({ attributeName: schema.ttlAttribute, enabled: true });
     }
+  });
+
+  it("keys the usage table by user and period, with TTL on the attribute metering writes", () => {
+    const usage = one(resources(), T.table, "-usage");
+    expect(usage.inputs).toMatchObject({ hashKey: "user_id", rangeKey: "period_id", ttl: { attributeName: "ttl", enabled: true } });
   });
 
   it("signs users in by email with a strong password policy, optional MFA and open sign-up", () => {

@@ -33,9 +33,9 @@ beforeAll(async () => {
 const resources = () => stack.resources;
 
 describe("prod stack: protection and retention", () => {
-  it("turns on point-in-time recovery and deletion protection for every table", () => {
+  it("turns on point-in-time recovery and deletion protection for every table, the usage table included", () => {
     const tables = ofType(resources(), T.table);
-    expect(tables.length).toBeGreaterThan(0);
+    expect(tables.map((t) => t.name)).toEqual(expect.arrayContaining([expect.stringMatching(/-usage$/)]));
     for (const table of tables) {
       expect(table.inputs).toMatchObject({ pointInTimeRecovery: { enabled: true }, deletionProtectionEnabled: true });
     }

@@ -23,7 +23,8 @@ import { parseGatewayConfig } from "../../functions/lib/config/parse.js";
 import type { GatewayConfigInput } from "../../functions/lib/config/schema.js";
 import { ENV } from "../../functions/lib/env.js";
 import type { OutboundEvent } from "../../functions/lib/protocol/outbound.js";
-import { IDEMPOTENCY_TABLE } from "../../functions/lib/tables.js";
+import { IDEMPOTENCY_TABLE, USAGE_TABLE } from "../../functions/lib/tables.js";
+import { createUsageMeter, reservationLifetimeMs } from "../../functions/lib/metering/meter.js";
 import { startBedrockServer, type BedrockServer } from "../../local/bedrock/index.js";
 import { createTable, LOCAL_CREDENTIALS } from "../../local/dynamodb.js";
 import { startEventsServer, type EventsServer } from "../../local/events/server.js";
@@ -37,6 +38,7 @@ export interface WorkerHarness {
   events: EventsServer;
   dynamodb: DynamoDBClient;
   idempotencyTable: string;
+  usageTable: string;
   configPath: string;
   /** Outbound events published to a user's channel, in publish order. */
   outbound(sub: string): OutboundEvent[];
@@ -50,6 +52,8 @@ export async function startWorkerHarness(
   const dynamodb = new Client({ endpoint: inject("dynamodbEndpoint"), region: REGION, credentials: LOCAL_CREDENTIALS });
   const idempotencyTable = `idempotency-${randomUUID()}`;
   await createTable(dynamodb, IDEMPOTENCY_TABLE, idempotencyTable);
+  const usageTable = `usage-${randomUUID()}`;
+  await createTable(dynamodb, USAGE_TABLE, usageTable);
   const bedrock = await startBedrockServer();
   const events = await startEventsServer({
     region: REGION,
@@ -67,6 +71,7 @@ export async function startWorkerHarness(
     [ENV.configPath]: configPath,
     [ENV.eventsHttpEndpoint]: events.httpEndpoint,
     [ENV.idempotencyTable]: idempotencyTable,
+    [ENV.usageTable]: usageTable,
     [ENV.dynamodbEndpoint]: inject("dynamodbEndpoint"),
     [ENV.bedrockEndpoint]: bedrock.url,
     POWERTOOLS_LOG_LEVEL: options.logLevel ?? "WARN",
@@ -77,6 +82,7 @@ export async function startWorkerHarness(
     events,
     dynamodb,
     idempotencyTable,
+    usageTable,
     configPath,
     outbound: (sub) =>
       events.published
@@ -94,11 +100,17 @@ export async function startWorkerHarness(
  * environment, for tests that call functions/lib directly with settings of their own.
  */
 export function workerDeps(harness: WorkerHarness, overrides: Partial<WorkerDeps> = {}): WorkerDeps {
+  const config = loadGatewayConfig();
   return {
-    config: loadGatewayConfig(),
+    config,
     bedrock: createBedrockClient({ endpoint: harness.bedrock.url }),
     publisher: eventPublisherFromEnv(),
     claim: createRequestClaim({ tableName: harness.idempotencyTable, dynamodb: dynamoDbFromEnv(), expiresAfterSeconds: 3600 }),
+    usage: createUsageMeter({
+      dynamodb: dynamoDbFromEnv(),
+      tableName: harness.usageTable,
+      reservationTtlMs: reservationLifetimeMs(config.worker.timeoutSeconds),
+    }),
     logger: new Logger({ serviceName: "test", logLevel: "CRITICAL" }),
     metrics: new Metrics({ namespace: "Test", serviceName: "test" }),
     modelMetrics: new ModelMetrics({ namespace: "Test", serviceName: "test" }),

@@ -7,6 +7,7 @@
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { DEADLINE_REASON, isRetryable } from "../bedrock/errors.js";
+import { TurnMetering } from "../metering/turn.js";
 import { METRIC, MetricUnit } from "../observability/metrics.js";
 import type { ChatRequest } from "../protocol/inbound.js";
 import { GatewayError, toGatewayError } from "../protocol/errors.js";
@@ -17,6 +18,8 @@ import type { WorkerDeps } from "./deps.js";
 import { modelCandidates, openModelStream, recordModelFailure, type OpenStream } from "./open-stream.js";
 
 export interface ChatTurn {
+  /** The caller's Cognito sub. */
+  userId: string;
   request: ChatRequest;
   tier: ResolvedTier;
   relay: ResponseRelay;
@@ -50,14 +53,23 @@ export class RetryableFailure extends Error {
 
 export async function answerChat(deps: WorkerDeps, turn: ChatTurn): Promise<void> {
   const deadline = turn.remainingTimeMs ? deadlineSignal(turn.remainingTimeMs() - DEADLINE_MARGIN_MS) : undefined;
+  const metering = new TurnMetering(deps.usage, {
+    userId: turn.userId,
+    requestId: turn.request.requestId,
+    tier: turn.tier,
+    log: turn.log,
+    metrics: deps.metrics,
+  });
   try {
-    await streamChat(deps, turn, deadline?.signal);
+    await streamChat(deps, turn, metering, deadline?.signal);
   } finally {
     deadline?.clear();
+    // However the turn ended, what it consumed is charged and its reservation released (I4).
+    await metering.settle();
   }
 }
 
-async function streamChat(deps: WorkerDeps, turn: ChatTurn, deadline: AbortSignal | undefined): Promise<void> {
+async function streamChat(deps: WorkerDeps, turn: ChatTurn, metering: TurnMetering, deadline: AbortSignal | undefined): Promise<void> {
   const { config, modelMetrics } = deps;
   const { request, tier, relay, log } = turn;
   const chosen = resolveModel(config, tier.tier, request.modelId);
@@ -70,6 +82,9 @@ async function streamChat(deps: WorkerDeps, turn: ChatTurn, deadline: AbortSigna
   if (config.observability.logPreviews) log.info("prompt preview", { preview: request.message.slice(0, 80) });
 
   const candidates = modelCandidates(config, tier.tier, chosen, request.modelId !== undefined);
+  const messages = [{ role: "user" as const, text: request.message }];
+  const wantedTokens = Math.max(...candidates.map((model) => boundedMaxTokens(tier.tier, model, request.maxTokens)));
+  const grantedTokens = await metering.admit(config.systemPrompt, messages, wantedTokens);
   let opened: OpenStream;
   try {
     opened = await openModelStream(
@@ -78,8 +93,8 @@ async function streamChat(deps: WorkerDeps, turn: ChatTurn, deadline: AbortSigna
       (model) => ({
         modelId: model.id,
         system: config.systemPrompt,
-        messages: [{ role: "user", text: request.message }],
-        maxTokens: boundedMaxTokens(tier.tier, model, request.maxTokens),
+        messages,
+        maxTokens: Math.min(grantedTokens, boundedMaxTokens(tier.tier, model, request.maxTokens)),
         temperature: request.temperature,
       }),
       log,
@@ -92,11 +107,12 @@ async function streamChat(deps: WorkerDeps, turn: ChatTurn, deadline: AbortSigna
     throw failure;
   }
   const { model } = opened;
+  const parts = metering.observe(opened.parts);
   log.appendKeys({ model_id: model.id });
   relay.send({ type: "start", conversationId, modelId: model.id, cached: false });
 
   try {
-    for await (const part of opened.parts) {
+    for await (const part of parts) {
       if (part.kind === "text") {
         firstTokenAt ??= performance.now();
         outputChars += part.text.length;
@@ -119,7 +135,8 @@ async function streamChat(deps: WorkerDeps, turn: ChatTurn, deadline: AbortSigna
 
   const total = Math.round(performance.now() - startedAt);
   const firstToken = firstTokenAt === undefined ? null : Math.round(firstTokenAt - startedAt);
-  relay.send({ type: "done", conversationId, stopReason, cached: false, usage, latencyMs: { firstToken, total } });
+  const quota = await metering.settle();
+  relay.send({ type: "done", conversationId, stopReason, cached: false, usage, ...(quota ? { quota } : {}), latencyMs: { firstToken, total } });
 
   modelMetrics.record(model.id, [
     [METRIC.inputTokens, MetricUnit.Count, usage.inputTokens],

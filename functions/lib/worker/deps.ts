@@ -7,6 +7,7 @@ import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Metrics } from "@aws-lambda-powertools/metrics";
 import type { AnalyticsRecorder } from "../analytics/recorder.js";
 import type { GatewayConfig } from "../config/schema.js";
+import type { UsageMeter } from "../metering/meter.js";
 import type { ModelMetrics } from "../observability/metrics.js";
 import type { Publisher } from "../relay/publisher.js";
 import type { RequestClaim } from "./request-claim.js";
@@ -16,6 +17,8 @@ export interface WorkerDeps {
   bedrock: BedrockRuntimeClient;
   publisher: Publisher;
   claim: RequestClaim;
+  /** Token metering: admission before the model call, settlement after, quota (functions/lib/metering). */
+  usage: UsageMeter;
   logger: Logger;
   /** Per-invocation metrics without a model (InboundEvents), flushed by the middy middleware. */
   metrics: Metrics;

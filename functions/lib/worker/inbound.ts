@@ -64,7 +64,7 @@ async function handleInboundEvent(
     const outcome = await deps.claim.runOnce({ sub: caller.sub, requestId }, async ({ firstSeq }) => {
       relay.continueFrom(firstSeq);
       deps.analytics?.beginTurn({ userId: caller.sub, request, tier: tier.name });
-      retryable = await runAction(deps, { request, tier, relay, log, remainingTimeMs: invocation?.remainingTimeMs });
+      retryable = await runAction(deps, { userId: caller.sub, request, tier, relay, log, remainingTimeMs: invocation?.remainingTimeMs });
       // The retryable error is sent once the claim is released (below): reserve its seq.
       return retryable ? { kind: "retryable", nextSeq: relay.nextSeq + 1 } : { kind: "final", result: outcomeToKeep(relay) };
     });
@@ -94,7 +94,7 @@ async function handleInboundEvent(
  */
 async function runAction(
   deps: WorkerDeps,
-  ctx: { request: InboundRequest; tier: ResolvedTier; relay: ResponseRelay; log: Logger; remainingTimeMs?: () => number },
+  ctx: { userId: string; request: InboundRequest; tier: ResolvedTier; relay: ResponseRelay; log: Logger; remainingTimeMs?: () => number },
 ): Promise<GatewayError | undefined> {
   const { request, tier, relay } = ctx;
   try {
@@ -108,6 +108,9 @@ async function runAction(
           models: allowedModels(deps.config, tier.tier).map(({ id, name, provider, maxOutputTokens }) => ({ id, name, provider, maxOutputTokens })),
           defaultModelId: defaultModelFor(deps.config, tier.tier).id,
         });
+        return;
+      case "usage":
+        relay.send({ type: "quota", quota: await deps.usage.quota(ctx.userId, tier) });
         return;
       default:
         throw new GatewayError("invalid_request", `The "${request.action}" action is not available on this gateway yet.`, {
