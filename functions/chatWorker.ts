@@ -9,7 +9,11 @@ import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import middy from "@middy/core";
 import type { Context } from "aws-lambda";
 import type { AppSyncEventsEvent } from "./lib/appsync/event.js";
+import { PreparedCache } from "./lib/cache/store.js";
+import { RunningAnswers } from "./lib/cancel/runs.js";
 import { loadGatewayConfig } from "./lib/config/load.js";
+import { ConversationStore } from "./lib/conversations/store.js";
+import { guardrailFromEnv } from "./lib/guardrail/settings.js";
 import { ENV, requireEnv } from "./lib/env.js";
 import { ModelMetrics } from "./lib/observability/metrics.js";
 import { bedrockFromEnv, dynamoDbFromEnv, eventPublisherFromEnv } from "./lib/runtime.js";
@@ -21,6 +25,8 @@ const logger = new Logger({ serviceName: "chat-worker", persistentKeys: { stack:
 const metricsOptions = { namespace: config.observability.metricsNamespace, serviceName: "ai-gateway" };
 const metrics = new Metrics(metricsOptions);
 
+const dynamodb = dynamoDbFromEnv();
+
 const deps = {
   config,
   logger,
@@ -30,10 +36,20 @@ const deps = {
   publisher: eventPublisherFromEnv(),
   claim: createRequestClaim({
     tableName: requireEnv(ENV.idempotencyTable),
-    dynamodb: dynamoDbFromEnv(),
+    dynamodb,
     // Outlives the worker's timeout, so a late duplicate of a finished request stays ignored.
     expiresAfterSeconds: Math.max(3600, config.worker.timeoutSeconds * 4),
   }),
+  conversations: new ConversationStore({ dynamodb, tableName: requireEnv(ENV.conversationsTable), ttlDays: config.history.ttlDays }),
+  cache: new PreparedCache({ dynamodb, tableName: requireEnv(ENV.cacheTable) }),
+  cancels: new RunningAnswers({
+    dynamodb,
+    tableName: requireEnv(ENV.conversationsTable),
+    // A run record outlives the longest answer, so a cancel never misses a running one.
+    runExpirySeconds: config.worker.timeoutSeconds + 60,
+    onPollError: (err) => logger.warn("could not check for a cancel", { error_name: (err as Error)?.name }),
+  }),
+  guardrail: guardrailFromEnv(),
 };
 
 export const handler = middy(async (event: AppSyncEventsEvent, context: Context) => {

@@ -21,6 +21,8 @@ export interface LocalEndpoints {
   users: DemoUser[];
   /** The web UI's URL; null while the gateway has no web UI to serve. */
   webUrl: string | null;
+  /** DynamoDB Local and the stack's tables by logical name: what operator commands (`npm run gateway`) use. */
+  dynamodb?: { endpoint: string; tables: Record<string, string> };
 }
 
 export const ENDPOINTS_FILE = "endpoints.json";

@@ -10,7 +10,8 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { GatewayConfig } from "../functions/lib/config/schema.js";
-import { IDEMPOTENCY_TABLE, TABLES, type TableSchema } from "../functions/lib/tables.js";
+import { PreparedCache } from "../functions/lib/cache/store.js";
+import { CACHE_TABLE, CONVERSATIONS_TABLE, IDEMPOTENCY_TABLE, TABLES, type TableSchema } from "../functions/lib/tables.js";
 import { type BedrockServer, startBedrockServer } from "./bedrock/index.js";
 import { type CognitoLocal, provisionUserPool, startCognitoLocal } from "./cognito.js";
 import { PROJECT_ROOT, readStackConfig } from "./config.js";
@@ -125,10 +126,17 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       startCognitoLocal({ dataDir: running.temporaryDir ?? join(persistDir, "cognito"), port: ports.cognito || undefined, region }).then(
         (c) => (running.cognito = c),
       ),
-      model === "fake" ? startBedrockServer({ port: ports.bedrock || 0, maxRecordedRequests: options.maxRecorded }).then((b) => (running.bedrock = b)) : Promise.resolve(undefined),
+      model === "fake"
+        ? startBedrockServer({ port: ports.bedrock || 0, maxRecordedRequests: options.maxRecorded, guardrails: localGuardrails(config) }).then(
+            (b) => (running.bedrock = b),
+          )
+        : Promise.resolve(undefined),
     ] as const);
 
     const tables = await createTables(dynamodb, stack);
+    // What the program's TableItems are in AWS: the stack's prepared responses, exactly.
+    await new PreparedCache({ dynamodb: dynamodb.client, tableName: tables[CACHE_TABLE.name]! }).syncConfigEntries(config);
+    if (config.guardrail.enabled && model === "bedrock") log("guardrail: off with --model bedrock (the stack's guardrail exists only when deployed)");
     const pool = await provisionUserPool(cognito, { poolName: `ai-gateway-${stack}`, tiers: config.tiers });
     const configPath = join(stateDir, `gateway-config.${stack}.json`);
     await writeFile(configPath, JSON.stringify(config));
@@ -163,6 +171,9 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       eventsHttpEndpoint: events.plainHttpEndpoint ?? events.httpEndpoint,
       publisherCredentials: LOCAL_CREDENTIALS,
       idempotencyTable: tables[IDEMPOTENCY_TABLE.name]!,
+      conversationsTable: tables[CONVERSATIONS_TABLE.name]!,
+      cacheTable: tables[CACHE_TABLE.name]!,
+      guardrail: model === "fake" && config.guardrail.enabled ? { id: LOCAL_GUARDRAIL_ID, version: "1" } : undefined,
       dynamodbEndpoint: dynamodb.endpoint,
       bedrockEndpoint: bedrock?.url,
       defaultCredentials: model === "fake" ? LOCAL_CREDENTIALS : undefined,
@@ -181,6 +192,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       cognito: { endpoint: cognito.endpoint, userPoolId: pool.userPoolId, userPoolClientId: pool.userPoolClientId },
       users: pool.users,
       webUrl: null,
+      dynamodb: { endpoint: dynamodb.endpoint, tables },
     };
     const endpointsFile = join(stateDir, ENDPOINTS_FILE);
     const written = await writeEndpointsFile(endpointsFile, endpoints);
@@ -261,6 +273,22 @@ async function createTables(dynamodb: LocalDynamoDb, stack: string): Promise<Rec
     names[schema.name] = name;
   }
   return names;
+}
+
+/** The identifier of the stack's guardrail in local mode (Bedrock's pattern: lowercase letters and digits). */
+const LOCAL_GUARDRAIL_ID = "localguardrail";
+
+/** The stack's guardrail as the model server applies it: denied topics by name, the stack's blocked message. */
+function localGuardrails(config: GatewayConfig) {
+  if (!config.guardrail.enabled) return [];
+  return [
+    {
+      id: LOCAL_GUARDRAIL_ID,
+      versions: ["1"],
+      deniedTopics: config.guardrail.deniedTopics.map((t) => t.name),
+      blockedMessage: config.guardrail.blockedMessage,
+    },
+  ];
 }
 
 /** Real Bedrock needs the developer's AWS credentials; say so before anything starts. */

@@ -38,6 +38,10 @@ export interface LambdaEnvironment {
   /** The key the Events server accepts for IAM publishes. */
   publisherCredentials: { accessKeyId: string; secretAccessKey: string };
   idempotencyTable: string;
+  conversationsTable: string;
+  cacheTable: string;
+  /** The guardrail the worker names in its model calls (the model server honours it); absent when off. */
+  guardrail?: { id: string; version: string };
   dynamodbEndpoint: string;
   /** The Bedrock-compatible server; omitted to call real Bedrock. */
   bedrockEndpoint?: string;
@@ -60,6 +64,10 @@ export function lambdaVariables(env: LambdaEnvironment): Record<string, string |
     [ENV.eventsPublisherAccessKeyId]: env.publisherCredentials.accessKeyId,
     [ENV.eventsPublisherSecretAccessKey]: env.publisherCredentials.secretAccessKey,
     [ENV.idempotencyTable]: env.idempotencyTable,
+    [ENV.conversationsTable]: env.conversationsTable,
+    [ENV.cacheTable]: env.cacheTable,
+    [ENV.guardrailId]: env.guardrail?.id,
+    [ENV.guardrailVersion]: env.guardrail?.version,
     [ENV.dynamodbEndpoint]: env.dynamodbEndpoint,
     [ENV.bedrockEndpoint]: env.bedrockEndpoint,
     ...(env.defaultCredentials

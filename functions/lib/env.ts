@@ -6,6 +6,13 @@ export const ENV = {
   /** `https://<HTTP host>/event` of the Events API. */
   eventsHttpEndpoint: "EVENTS_HTTP_ENDPOINT",
   idempotencyTable: "IDEMPOTENCY_TABLE",
+  /** Conversation history and running-answer (cancel) records. */
+  conversationsTable: "CONVERSATIONS_TABLE",
+  /** Prepared responses. */
+  cacheTable: "CACHE_TABLE",
+  /** The Bedrock Guardrail and its published version; both unset when the guardrail is off. */
+  guardrailId: "GUARDRAIL_ID",
+  guardrailVersion: "GUARDRAIL_VERSION",
   /** Optional endpoint overrides, for local mode. */
   bedrockEndpoint: "BEDROCK_ENDPOINT",
   dynamodbEndpoint: "DYNAMODB_ENDPOINT",

@@ -21,7 +21,11 @@ import { parseGatewayConfig } from "../../functions/lib/config/parse.js";
 import type { GatewayConfigInput } from "../../functions/lib/config/schema.js";
 import { ENV } from "../../functions/lib/env.js";
 import type { OutboundEvent } from "../../functions/lib/protocol/outbound.js";
-import { IDEMPOTENCY_TABLE } from "../../functions/lib/tables.js";
+import { CACHE_TABLE, CONVERSATIONS_TABLE, IDEMPOTENCY_TABLE } from "../../functions/lib/tables.js";
+import { PreparedCache } from "../../functions/lib/cache/store.js";
+import { RunningAnswers } from "../../functions/lib/cancel/runs.js";
+import { ConversationStore } from "../../functions/lib/conversations/store.js";
+import { guardrailFromEnv } from "../../functions/lib/guardrail/settings.js";
 import { startBedrockServer, type BedrockServer } from "../../local/bedrock/index.js";
 import { createTable, LOCAL_CREDENTIALS } from "../../local/dynamodb.js";
 import { startEventsServer, type EventsServer } from "../../local/events/server.js";
@@ -35,6 +39,8 @@ export interface WorkerHarness {
   events: EventsServer;
   dynamodb: DynamoDBClient;
   idempotencyTable: string;
+  conversationsTable: string;
+  cacheTable: string;
   configPath: string;
   /** Outbound events published to a user's channel, in publish order. */
   outbound(sub: string): OutboundEvent[];
@@ -43,11 +49,17 @@ export interface WorkerHarness {
 
 export async function startWorkerHarness(
   configInput: GatewayConfigInput,
-  options: { logLevel?: "DEBUG" | "INFO" | "WARN" } = {},
+  options: { logLevel?: "DEBUG" | "INFO" | "WARN"; guardrail?: { id: string; version: string } } = {},
 ): Promise<WorkerHarness> {
   const dynamodb = new Client({ endpoint: inject("dynamodbEndpoint"), region: REGION, credentials: LOCAL_CREDENTIALS });
   const idempotencyTable = `idempotency-${randomUUID()}`;
-  await createTable(dynamodb, IDEMPOTENCY_TABLE, idempotencyTable);
+  const conversationsTable = `conversations-${randomUUID()}`;
+  const cacheTable = `cache-${randomUUID()}`;
+  await Promise.all([
+    createTable(dynamodb, IDEMPOTENCY_TABLE, idempotencyTable),
+    createTable(dynamodb, CONVERSATIONS_TABLE, conversationsTable),
+    createTable(dynamodb, CACHE_TABLE, cacheTable),
+  ]);
   const bedrock = await startBedrockServer();
   const events = await startEventsServer({
     region: REGION,
@@ -65,16 +77,22 @@ export async function startWorkerHarness(
     [ENV.configPath]: configPath,
     [ENV.eventsHttpEndpoint]: events.httpEndpoint,
     [ENV.idempotencyTable]: idempotencyTable,
+    [ENV.conversationsTable]: conversationsTable,
+    [ENV.cacheTable]: cacheTable,
     [ENV.dynamodbEndpoint]: inject("dynamodbEndpoint"),
     [ENV.bedrockEndpoint]: bedrock.url,
     POWERTOOLS_LOG_LEVEL: options.logLevel ?? "WARN",
   });
+  if (options.guardrail) Object.assign(process.env, { [ENV.guardrailId]: options.guardrail.id, [ENV.guardrailVersion]: options.guardrail.version });
+  else for (const name of [ENV.guardrailId, ENV.guardrailVersion]) delete process.env[name];
 
   return {
     bedrock,
     events,
     dynamodb,
     idempotencyTable,
+    conversationsTable,
+    cacheTable,
     configPath,
     outbound: (sub) =>
       events.published
@@ -92,14 +110,20 @@ export async function startWorkerHarness(
  * environment, for tests that call functions/lib directly with settings of their own.
  */
 export function workerDeps(harness: WorkerHarness, overrides: Partial<WorkerDeps> = {}): WorkerDeps {
+  const config = overrides.config ?? loadGatewayConfig();
+  const dynamodb = dynamoDbFromEnv();
   return {
-    config: loadGatewayConfig(),
+    config,
     bedrock: createBedrockClient({ endpoint: harness.bedrock.url }),
     publisher: eventPublisherFromEnv(),
     claim: createRequestClaim({ tableName: harness.idempotencyTable, dynamodb: dynamoDbFromEnv(), expiresAfterSeconds: 3600 }),
     logger: new Logger({ serviceName: "test", logLevel: "CRITICAL" }),
     metrics: new Metrics({ namespace: "Test", serviceName: "test" }),
     modelMetrics: new ModelMetrics({ namespace: "Test", serviceName: "test" }),
+    conversations: new ConversationStore({ dynamodb, tableName: harness.conversationsTable, ttlDays: config.history.ttlDays }),
+    cache: new PreparedCache({ dynamodb, tableName: harness.cacheTable }),
+    cancels: new RunningAnswers({ dynamodb, tableName: harness.conversationsTable, runExpirySeconds: 360, pollIntervalMs: 100 }),
+    guardrail: guardrailFromEnv(),
     ...overrides,
   };
 }

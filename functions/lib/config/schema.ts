@@ -32,6 +32,11 @@ export const modelSchema = z
     maxOutputTokens: positiveInt.max(200_000).default(4096),
     /** The model used when a request names none. At most one model sets it. @default false */
     default: z.boolean().default(false),
+    /**
+     * The model's context window in tokens: stored history that would not fit beside the system
+     * prompt, the message and the answer is left out, oldest first. @default 32000
+     */
+    contextTokens: positiveInt.min(1000).max(10_000_000).optional(),
   })
   .strict();
 

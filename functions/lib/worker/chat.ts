@@ -7,6 +7,13 @@
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { isRetryable } from "../bedrock/errors.js";
+import type { ConverseRequest } from "../bedrock/converse.js";
+import { relayCachedAnswer } from "../cache/answer.js";
+import { findPreparedAnswer } from "../cache/lookup.js";
+import { estimateConsumed } from "../cancel/consumed.js";
+import { isCancellation } from "../cancel/runs.js";
+import { turnMessages } from "../conversations/context.js";
+import { loadHistory, recordTurn } from "../conversations/turn.js";
 import { METRIC, MetricUnit } from "../observability/metrics.js";
 import type { ChatRequest } from "../protocol/inbound.js";
 import { GatewayError, toGatewayError } from "../protocol/errors.js";
@@ -18,6 +25,8 @@ import { modelCandidates, openModelStream, recordModelFailure, type OpenStream }
 
 export interface ChatTurn {
   request: ChatRequest;
+  /** The caller's Cognito sub: whose history, cancels and usage these are. */
+  sub: string;
   tier: ResolvedTier;
   relay: ResponseRelay;
   log: Logger;
@@ -47,42 +56,75 @@ export class RetryableFailure extends Error {
 
 export async function answerChat(deps: WorkerDeps, turn: ChatTurn): Promise<void> {
   const deadline = turn.remainingTimeMs ? deadlineSignal(turn.remainingTimeMs() - DEADLINE_MARGIN_MS) : undefined;
+  // A cancel reaches this answer through the store, from whichever instance handled it.
+  const run = await deps.cancels.start(turn.sub, turn.request.requestId);
   try {
-    await streamChat(deps, turn, deadline?.signal);
+    await streamChat(deps, turn, deadline ? AbortSignal.any([deadline.signal, run.signal]) : run.signal);
   } finally {
     deadline?.clear();
+    await run.stop();
   }
 }
 
-async function streamChat(deps: WorkerDeps, turn: ChatTurn, deadline: AbortSignal | undefined): Promise<void> {
+async function streamChat(deps: WorkerDeps, turn: ChatTurn, signal: AbortSignal): Promise<void> {
   const { config, modelMetrics } = deps;
-  const { request, tier, relay, log } = turn;
+  const { request, tier, relay, log, sub } = turn;
   const chosen = resolveModel(config, tier.tier, request.modelId);
   const conversationId = request.conversationId;
   const startedAt = performance.now();
+  const at = new Date().toISOString();
   let firstTokenAt: number | undefined;
   let stopReason = "end_turn";
-  let usage: TokenCounts = { inputTokens: 0, outputTokens: 0 };
+  let usage: TokenCounts | undefined;
   let outputChars = 0;
+  let answerText = "";
   if (config.observability.logPreviews) log.info("prompt preview", { preview: request.message.slice(0, 80) });
 
+  const history = await loadHistory(deps, sub, conversationId);
+  const prepared = await findPreparedAnswer(deps, log, { message: request.message, firstTurn: history.length === 0, modelId: chosen.id });
+  if (prepared) {
+    relayCachedAnswer(relay, { conversationId, modelId: chosen.id, text: prepared.response, startedAt });
+    modelMetrics.record(chosen.id, [[METRIC.cacheHits, MetricUnit.Count, 1]]);
+    log.info("answered from the prepared-response cache", { model_id: chosen.id });
+    const turnRecord = { requestId: request.requestId, at, userText: request.message, assistantText: prepared.response, modelId: chosen.id, stopReason: "end_turn", cached: true };
+    await recordTurn(deps, log, sub, conversationId, turnRecord);
+    return;
+  }
+
   const candidates = modelCandidates(config, tier.tier, chosen, request.modelId !== undefined);
+  let sent: ConverseRequest | undefined;
   let opened: OpenStream;
   try {
+    // An early cancel (before this request started) stops it before any model call.
+    if (signal.aborted) throw signal.reason;
     opened = await openModelStream(
       deps,
       candidates,
-      (model) => ({
-        modelId: model.id,
-        system: config.systemPrompt,
-        messages: [{ role: "user", text: request.message }],
-        maxTokens: boundedMaxTokens(tier.tier, model, request.maxTokens),
-        temperature: request.temperature,
-      }),
+      (model) => {
+        const maxTokens = boundedMaxTokens(tier.tier, model, request.maxTokens);
+        sent = {
+          modelId: model.id,
+          system: config.systemPrompt,
+          messages: turnMessages(config, model, maxTokens, history, request.message),
+          maxTokens,
+          temperature: request.temperature,
+          guardrail: deps.guardrail,
+        };
+        return sent;
+      },
       log,
-      deadline,
+      signal,
     );
   } catch (err) {
+    if (isCancellation(err)) {
+      // Stopped before the answer began: no `start`; the input the model may have read is settled.
+      const consumed = sent ? estimateConsumed(sent, "", true) : { inputTokens: 0, outputTokens: 0 };
+      relay.send({ type: "done", conversationId, stopReason: "cancelled", cached: false, usage: consumed, latencyMs: { firstToken: null, total: Math.round(performance.now() - startedAt) } });
+      const turnRecord = { requestId: request.requestId, at, userText: request.message, assistantText: "", modelId: chosen.id, stopReason: "cancelled", cancelled: true };
+      await recordTurn(deps, log, sub, conversationId, turnRecord);
+      log.info("chat cancelled before the answer began", { input_tokens: consumed.inputTokens });
+      return;
+    }
     // Nothing was generated: a throttled or unavailable model may be retried under this id.
     const failure = toGatewayError(err);
     if (isRetryable(failure)) throw new RetryableFailure(failure);
@@ -97,6 +139,7 @@ async function streamChat(deps: WorkerDeps, turn: ChatTurn, deadline: AbortSigna
       if (part.kind === "text") {
         firstTokenAt ??= performance.now();
         outputChars += part.text.length;
+        answerText += part.text;
         relay.delta(conversationId, part.text);
         // Nobody can receive the rest: stop paying for it.
         if (relay.failed) {
@@ -107,11 +150,19 @@ async function streamChat(deps: WorkerDeps, turn: ChatTurn, deadline: AbortSigna
       else usage = part.usage;
     }
   } catch (err) {
-    const failure = toGatewayError(err);
-    recordModelFailure(modelMetrics, model.id, failure);
-    log.warn("model stream failed", { code: failure.code, error_name: (err as Error)?.name, output_chars: outputChars });
-    throw failure;
+    if (isCancellation(err)) stopReason = "cancelled";
+    else {
+      const failure = toGatewayError(err);
+      recordModelFailure(modelMetrics, model.id, failure);
+      log.warn("model stream failed", { code: failure.code, error_name: (err as Error)?.name, output_chars: outputChars });
+      throw failure;
+    }
   }
+  // A cancelled stream ends before the model's usage report: settle what was sent and streamed.
+  usage ??= estimateConsumed(sent!, answerText, true);
+  if (stopReason === "guardrail_intervened") modelMetrics.record(model.id, [[METRIC.guardrailInterventions, MetricUnit.Count, 1]]);
+  const turnRecord = { requestId: request.requestId, at, userText: request.message, assistantText: answerText, modelId: model.id, stopReason };
+  await recordTurn(deps, log, sub, conversationId, stopReason === "cancelled" ? { ...turnRecord, cancelled: true } : turnRecord);
 
   const total = Math.round(performance.now() - startedAt);
   const firstToken = firstTokenAt === undefined ? null : Math.round(firstTokenAt - startedAt);

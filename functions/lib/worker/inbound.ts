@@ -14,6 +14,8 @@ import type { ChatRequest, InboundRequest } from "../protocol/inbound.js";
 import type { OutboundEvent } from "../protocol/outbound.js";
 import { ResponseRelay } from "../relay/relay.js";
 import { allowedModels, defaultModelFor, resolveTier, type ResolvedTier } from "../routing/tier.js";
+import { cancelAnswer } from "../cancel/action.js";
+import { conversationHistory, deleteConversation, listConversations } from "../conversations/actions.js";
 import { answerChat, RetryableFailure } from "./chat.js";
 import type { WorkerDeps } from "./deps.js";
 
@@ -58,7 +60,7 @@ async function handleInboundEvent(
     const tier = resolveTier(deps.config, caller.groups);
     log.appendKeys({ action: request.action, conversation_id: conversationId, tier: tier.name });
     const outcome = await deps.claim.runOnce({ sub: caller.sub, requestId }, async () => {
-      await runAction(deps, { request, tier, relay, log, remainingTimeMs: invocation?.remainingTimeMs });
+      await runAction(deps, { request, sub: caller.sub, tier, relay, log, remainingTimeMs: invocation?.remainingTimeMs });
       return outcomeToKeep(relay);
     });
     if (outcome.kind === "finished") {
@@ -79,9 +81,9 @@ async function handleInboundEvent(
 
 async function runAction(
   deps: WorkerDeps,
-  ctx: { request: InboundRequest; tier: ResolvedTier; relay: ResponseRelay; log: Logger; remainingTimeMs?: () => number },
+  ctx: { request: InboundRequest; sub: string; tier: ResolvedTier; relay: ResponseRelay; log: Logger; remainingTimeMs?: () => number },
 ): Promise<void> {
-  const { request, tier, relay } = ctx;
+  const { request, sub, tier, relay } = ctx;
   try {
     switch (request.action) {
       case "chat":
@@ -92,6 +94,18 @@ async function runAction(
           models: allowedModels(deps.config, tier.tier).map(({ id, name, provider, maxOutputTokens }) => ({ id, name, provider, maxOutputTokens })),
           defaultModelId: defaultModelFor(deps.config, tier.tier).id,
         });
+        return;
+      case "conversations":
+        relay.send(await listConversations(deps.conversations, sub, request.cursor));
+        return;
+      case "history":
+        relay.send(await conversationHistory(deps.conversations, sub, request.conversationId!, request.cursor));
+        return;
+      case "deleteConversation":
+        relay.send(await deleteConversation(deps.conversations, sub, request.conversationId!));
+        return;
+      case "cancel":
+        relay.send(await cancelAnswer(deps.cancels, sub, request.targetRequestId!));
         return;
       default:
         throw new GatewayError("invalid_request", `The "${request.action}" action is not available on this gateway yet.`, {
@@ -108,13 +122,16 @@ async function runAction(
   }
 }
 
+/** Final events that carry conversation text (titles, turns): never kept. */
+const TEXT_BEARING = new Set(["delta", "start", "history", "conversations"]);
+
 /**
- * The event a duplicate is answered with: the request's final one. Deltas (answer text) are
- * never kept: the idempotency table holds no prompt or answer text.
+ * The event a duplicate is answered with: the request's final one. Deltas (answer text) and
+ * history listings are never kept: the idempotency table holds no prompt or answer text.
  */
 function outcomeToKeep(relay: ResponseRelay): Record<string, unknown> | null {
   const last = relay.lastEvent;
-  return last && last.type !== "delta" && last.type !== "start" ? { ...last } : null;
+  return last && !TEXT_BEARING.has(last.type) ? { ...last } : null;
 }
 
 /** The request id to answer under: the client's, when it sent a usable one. */

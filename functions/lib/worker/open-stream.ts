@@ -45,6 +45,8 @@ export async function openModelStream(
       const first = await parts.next();
       return { model, parts: prepend(first, parts) };
     } catch (err) {
+      // Cancelled or out of time: no model failed, and no fallback could answer either.
+      if (signal?.aborted) throw toGatewayError(signal.reason);
       lastFailure = toGatewayError(err);
       recordModelFailure(deps.modelMetrics, model.id, lastFailure);
       const next = candidates[i + 1];
