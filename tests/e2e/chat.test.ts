@@ -91,7 +91,7 @@ describe("endpoints.json", () => {
   it("holds exactly what DESIGN section 8 lists, for a gateway that is running", async () => {
     const written = JSON.parse(await readFile(t.gateway.endpointsFile, "utf8"));
     const { region, config } = readStackConfig({ stack: "dev" });
-    expect(Object.keys(written).sort()).toEqual(["cognito", "events", "region", "users", "webUrl"]);
+    expect(Object.keys(written).sort()).toEqual(["cognito", "dynamodb", "events", "region", "users", "webUrl"]);
     expect(written.region).toBe(region);
     expect(Object.keys(written.events).sort()).toEqual(["caCertPath", "httpEndpoint", "realtimeEndpoint"]);
     expect(written.events.httpEndpoint).toMatch(/^https:\/\/localhost:\d+\/event$/);

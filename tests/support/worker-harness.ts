@@ -26,7 +26,7 @@ import { PreparedCache } from "../../functions/lib/cache/store.js";
 import { RunningAnswers } from "../../functions/lib/cancel/runs.js";
 import { ConversationStore } from "../../functions/lib/conversations/store.js";
 import { guardrailFromEnv } from "../../functions/lib/guardrail/settings.js";
-import { startBedrockServer, type BedrockServer } from "../../local/bedrock/index.js";
+import { startBedrockServer, type BedrockServer, type BedrockServerOptions } from "../../local/bedrock/index.js";
 import { createTable, LOCAL_CREDENTIALS } from "../../local/dynamodb.js";
 import { startEventsServer, type EventsServer } from "../../local/events/server.js";
 import { gatewayNamespaces } from "../../local/events/namespaces.js";
@@ -49,7 +49,12 @@ export interface WorkerHarness {
 
 export async function startWorkerHarness(
   configInput: GatewayConfigInput,
-  options: { logLevel?: "DEBUG" | "INFO" | "WARN"; guardrail?: { id: string; version: string } } = {},
+  options: {
+    logLevel?: "DEBUG" | "INFO" | "WARN";
+    /** The guardrail the worker names (its environment), as local mode sets it. */
+    guardrail?: { id: string; version: string };
+    bedrock?: BedrockServerOptions;
+  } = {},
 ): Promise<WorkerHarness> {
   const dynamodb = new Client({ endpoint: inject("dynamodbEndpoint"), region: REGION, credentials: LOCAL_CREDENTIALS });
   const idempotencyTable = `idempotency-${randomUUID()}`;
@@ -60,7 +65,7 @@ export async function startWorkerHarness(
     createTable(dynamodb, CONVERSATIONS_TABLE, conversationsTable),
     createTable(dynamodb, CACHE_TABLE, cacheTable),
   ]);
-  const bedrock = await startBedrockServer();
+  const bedrock = await startBedrockServer(options.bedrock);
   const events = await startEventsServer({
     region: REGION,
     namespaces: gatewayNamespaces(),

@@ -81,8 +81,12 @@ export class ConversationStore {
     return page.items.reverse();
   }
 
-  /** Records a finished turn and brings the conversation's summary up to date, together. */
-  async appendTurn(userId: string, conversationId: string, turn: StoredTurn): Promise<void> {
+  /**
+   * Records a finished turn and brings the conversation's summary up to date, together.
+   * `startsConversation` (no unexpired turn before it) retitles a summary that outlived its
+   * turns; otherwise the title stays the first message's.
+   */
+  async appendTurn(userId: string, conversationId: string, turn: StoredTurn, startsConversation = false): Promise<void> {
     const nowMs = this.now();
     const ttl = expiryAfterDays(nowMs, this.options.ttlDays);
     const updatedAt = new Date(nowMs).toISOString();
@@ -113,10 +117,10 @@ export class ConversationStore {
             Update: {
               TableName: this.tableName,
               Key: { user_id: userId, sk: summaryKey(conversationId) },
-              // The title is the conversation's first message; an expired summary starts over.
-              UpdateExpression:
-                "SET conversation_id = :cid, updated_at = :updated, #ttl = :ttl, " +
-                "title = if_not_exists(title, :title), created_at = if_not_exists(created_at, :updated) ADD turn_count :one",
+              UpdateExpression: startsConversation
+                ? "SET conversation_id = :cid, updated_at = :updated, #ttl = :ttl, title = :title, created_at = :updated, turn_count = :one"
+                : "SET conversation_id = :cid, updated_at = :updated, #ttl = :ttl, " +
+                  "title = if_not_exists(title, :title), created_at = if_not_exists(created_at, :updated) ADD turn_count :one",
               ExpressionAttributeNames: { "#ttl": "ttl" },
               ExpressionAttributeValues: {
                 ":cid": conversationId,

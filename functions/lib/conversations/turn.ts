@@ -32,10 +32,11 @@ export async function recordTurn(
   userId: string,
   conversationId: string,
   turn: StoredTurn,
+  startsConversation: boolean,
 ): Promise<void> {
   if (UNRECORDED_STOP_REASONS.has(turn.stopReason)) return;
   try {
-    await deps.conversations.appendTurn(userId, conversationId, turn);
+    await deps.conversations.appendTurn(userId, conversationId, turn, startsConversation);
   } catch (err) {
     log.error("could not record the turn in history", { error_name: (err as Error)?.name });
   }

@@ -87,7 +87,7 @@ async function streamChat(deps: WorkerDeps, turn: ChatTurn, signal: AbortSignal)
     modelMetrics.record(chosen.id, [[METRIC.cacheHits, MetricUnit.Count, 1]]);
     log.info("answered from the prepared-response cache", { model_id: chosen.id });
     const turnRecord = { requestId: request.requestId, at, userText: request.message, assistantText: prepared.response, modelId: chosen.id, stopReason: "end_turn", cached: true };
-    await recordTurn(deps, log, sub, conversationId, turnRecord);
+    await recordTurn(deps, log, sub, conversationId, turnRecord, history.length === 0);
     return;
   }
 
@@ -121,7 +121,7 @@ async function streamChat(deps: WorkerDeps, turn: ChatTurn, signal: AbortSignal)
       const consumed = sent ? estimateConsumed(sent, "", true) : { inputTokens: 0, outputTokens: 0 };
       relay.send({ type: "done", conversationId, stopReason: "cancelled", cached: false, usage: consumed, latencyMs: { firstToken: null, total: Math.round(performance.now() - startedAt) } });
       const turnRecord = { requestId: request.requestId, at, userText: request.message, assistantText: "", modelId: chosen.id, stopReason: "cancelled", cancelled: true };
-      await recordTurn(deps, log, sub, conversationId, turnRecord);
+      await recordTurn(deps, log, sub, conversationId, turnRecord, history.length === 0);
       log.info("chat cancelled before the answer began", { input_tokens: consumed.inputTokens });
       return;
     }
@@ -162,7 +162,7 @@ async function streamChat(deps: WorkerDeps, turn: ChatTurn, signal: AbortSignal)
   usage ??= estimateConsumed(sent!, answerText, true);
   if (stopReason === "guardrail_intervened") modelMetrics.record(model.id, [[METRIC.guardrailInterventions, MetricUnit.Count, 1]]);
   const turnRecord = { requestId: request.requestId, at, userText: request.message, assistantText: answerText, modelId: model.id, stopReason };
-  await recordTurn(deps, log, sub, conversationId, stopReason === "cancelled" ? { ...turnRecord, cancelled: true } : turnRecord);
+  await recordTurn(deps, log, sub, conversationId, stopReason === "cancelled" ? { ...turnRecord, cancelled: true } : turnRecord, history.length === 0);
 
   const total = Math.round(performance.now() - startedAt);
   const firstToken = firstTokenAt === undefined ? null : Math.round(firstTokenAt - startedAt);
