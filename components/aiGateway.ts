@@ -7,15 +7,17 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { GatewayConfig } from "../functions/lib/config/schema.js";
 import { OUTBOUND_NAMESPACE } from "../functions/lib/protocol/channels.js";
-import { IDEMPOTENCY_TABLE, TABLES } from "../functions/lib/tables.js";
+import { CACHE_TABLE, CONVERSATIONS_TABLE, IDEMPOTENCY_TABLE, TABLES } from "../functions/lib/tables.js";
 import { Alarms } from "./alarms.js";
 import { Channels } from "./channels.js";
 import { ChatWorker } from "./chatWorker.js";
 import { EventApi } from "./eventApi.js";
 import { GatewayFunction } from "./gatewayFunction.js";
+import { Guardrail } from "./guardrail.js";
 import { Identity } from "./identity.js";
 import { allowlistArns } from "./lib/bedrockArns.js";
 import { channelNamespaceArn } from "./lib/iam.js";
+import { PreparedResponses } from "./preparedResponses.js";
 import { Tables } from "./tables.js";
 import { WebAcl } from "./webAcl.js";
 
@@ -39,6 +41,8 @@ export class AiGateway extends pulumi.ComponentResource {
   readonly subscribeAuthorizer: GatewayFunction;
   readonly webAcl?: WebAcl;
   readonly alarms?: Alarms;
+  readonly guardrail?: Guardrail;
+  readonly preparedResponses: PreparedResponses;
   readonly inboundNamespace: pulumi.Output<string>;
   readonly outboundNamespace: pulumi.Output<string>;
 
@@ -85,6 +89,12 @@ export class AiGateway extends pulumi.ComponentResource {
       { parent: this },
     );
     const idempotency = this.tables.tables[IDEMPOTENCY_TABLE.name]!;
+    const conversations = this.tables.tables[CONVERSATIONS_TABLE.name]!;
+    const cache = this.tables.tables[CACHE_TABLE.name]!;
+    this.preparedResponses = new PreparedResponses(`${name}-prepared`, { config, tableName: cache.name }, { parent: this });
+    if (config.guardrail.enabled) {
+      this.guardrail = new Guardrail(`${name}-guardrail`, { settings: config.guardrail, description: `AI gateway (${stack}) guardrail` }, { parent: this });
+    }
 
     const modelIds = config.models.map((m) => m.id);
     this.worker = new ChatWorker(
@@ -98,6 +108,11 @@ export class AiGateway extends pulumi.ComponentResource {
           .all([partition.partition, accountId])
           .apply(([p, account]) => allowlistArns(modelIds, { partition: p, region, accountId: account })),
         idempotencyTable: { name: idempotency.name, arn: idempotency.arn },
+        conversationsTable: { name: conversations.name, arn: conversations.arn },
+        cacheTable: { name: cache.name, arn: cache.arn },
+        guardrail: this.guardrail
+          ? { id: this.guardrail.guardrailId, version: this.guardrail.versionNumber, arn: this.guardrail.guardrailArn }
+          : undefined,
         entries: { worker: args.entries?.chatWorker, deadLetterConsumer: args.entries?.dlqConsumer },
       },
       { parent: this },

@@ -9,18 +9,25 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { GatewayConfig } from "../functions/lib/config/schema.js";
 import { ENV } from "../functions/lib/env.js";
+import { CONVERSATIONS_TABLE } from "../functions/lib/tables.js";
 import { GatewayFunction } from "./gatewayFunction.js";
 import {
+  applyGuardrailStatement,
   consumeQueueStatement,
   invokeModelsStatement,
   policyDocument,
   publishEventsStatement,
   sendMessageStatement,
+  tableIndexArn,
   tableItemsStatement,
 } from "./lib/iam.js";
 
 /** Powertools' DynamoDB persistence layer uses exactly these. */
 const IDEMPOTENCY_ACTIONS = ["GetItem", "PutItem", "UpdateItem", "DeleteItem"];
+/** History (turns written in a transaction, deletes in batches) and running-answer records. */
+const CONVERSATION_ACTIONS = ["GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "BatchWriteItem"];
+/** The worker only reads prepared responses; the program and operators write them. */
+const CACHE_ACTIONS = ["GetItem", "BatchGetItem"];
 
 export interface ChatWorkerArgs {
   /** The validated stack config; `worker.*` sizes the function, and it is bundled with it. */
@@ -33,8 +40,14 @@ export interface ChatWorkerArgs {
   outboundNamespaceArn: pulumi.Input<string>;
   /** Profile and foundation-model ARNs of the allowlist (lib/bedrockArns.ts): all the worker may invoke. */
   bedrockArns: pulumi.Input<pulumi.Input<string>[]>;
-  /** The idempotency table (name for the environment, ARN for IAM); the worker's only table. */
+  /** The idempotency table (name for the environment, ARN for IAM). */
   idempotencyTable: { name: pulumi.Input<string>; arn: pulumi.Input<string> };
+  /** Conversation history and running-answer records: read and written. */
+  conversationsTable: { name: pulumi.Input<string>; arn: pulumi.Input<string> };
+  /** Prepared responses: read only. */
+  cacheTable: { name: pulumi.Input<string>; arn: pulumi.Input<string> };
+  /** The guardrail every model call names, and the only one the worker may apply. @default none */
+  guardrail?: { id: pulumi.Input<string>; version: pulumi.Input<string>; arn: pulumi.Input<string> };
   /** Entry files. @default functions/chatWorker.ts and functions/dlqConsumer.ts */
   entries?: { worker?: string; deadLetterConsumer?: string };
   /** How long an undeliverable request waits for its consumer. @default 3600 */
@@ -69,11 +82,21 @@ export class ChatWorker extends pulumi.ComponentResource {
         environment: {
           [ENV.eventsHttpEndpoint]: args.eventsHttpEndpoint,
           [ENV.idempotencyTable]: args.idempotencyTable.name,
+          [ENV.conversationsTable]: args.conversationsTable.name,
+          [ENV.cacheTable]: args.cacheTable.name,
+          ...(args.guardrail ? { [ENV.guardrailId]: args.guardrail.id, [ENV.guardrailVersion]: args.guardrail.version } : {}),
         },
         statements: pulumi.output(args.bedrockArns).apply((arns) => [
           invokeModelsStatement(arns),
           publishEventsStatement(args.outboundNamespaceArn),
           tableItemsStatement([args.idempotencyTable.arn], IDEMPOTENCY_ACTIONS),
+          tableItemsStatement(
+            [args.conversationsTable.arn, ...(CONVERSATIONS_TABLE.indexes ?? []).map((i) => tableIndexArn(args.conversationsTable.arn, i.name))],
+            CONVERSATION_ACTIONS,
+            "UseConversationsTable",
+          ),
+          tableItemsStatement([args.cacheTable.arn], CACHE_ACTIONS, "ReadPreparedResponses"),
+          ...(args.guardrail ? [applyGuardrailStatement(args.guardrail.arn)] : []),
         ]),
       },
       { parent: this },

@@ -8,6 +8,7 @@ import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/po
 import { workerErrorAlarm } from "./rules/alarms";
 import { appsyncPolicies } from "./rules/appsync";
 import { dataStorePolicies } from "./rules/data-stores";
+import { guardrailPolicies } from "./rules/guardrail";
 import { iamPolicies } from "./rules/iam";
 import { identityAndLogPolicies } from "./rules/identity-and-logs";
 import { lambdaPolicies } from "./rules/lambda";
@@ -22,6 +23,7 @@ export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
   ...appsyncPolicies,
   ...lambdaPolicies,
   ...dataStorePolicies,
+  ...guardrailPolicies,
   ...s3Policies,
   ...identityAndLogPolicies,
   requiredTags,

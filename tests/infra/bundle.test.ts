@@ -31,6 +31,8 @@ const LAMBDA_ENV = {
   AWS_SECRET_ACCESS_KEY: "test-secret",
   EVENTS_HTTP_ENDPOINT: "https://example.appsync-api.us-east-1.amazonaws.com/event",
   IDEMPOTENCY_TABLE: "idempotency-test",
+  CONVERSATIONS_TABLE: "conversations-test",
+  CACHE_TABLE: "cache-test",
   GATEWAY_STACK: "test",
 };
 

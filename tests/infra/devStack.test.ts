@@ -241,12 +241,22 @@ describe("dev stack: IAM scoping", () => {
     }
   });
 
-  it("lets only the worker use DynamoDB, on its own table's items", () => {
+  it("lets only the worker use DynamoDB, on its own tables' items: idempotency, conversations (and its index), cache read-only", () => {
     const dynamo = grantedStatements(resources()).filter(({ statement }) => actionsOf(statement).some((a) => a.startsWith("dynamodb:")));
-    expect(dynamo).toHaveLength(1);
-    expect(dynamo[0]!.policy).toBe("gateway-worker-chat-policy");
-    expect(resourcesOf(dynamo[0]!.statement)).toEqual([one(resources(), T.table, "idempotency").state.arn]);
-    expect(actionsOf(dynamo[0]!.statement).sort()).toEqual(["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]);
+    expect(new Set(dynamo.map((d) => d.policy))).toEqual(new Set(["gateway-worker-chat-policy"]));
+    const bySid = Object.fromEntries(dynamo.map(({ statement }) => [statement.Sid, statement]));
+    expect(Object.keys(bySid).sort()).toEqual(["ReadPreparedResponses", "UseConversationsTable", "UseOwnTables"]);
+    expect(resourcesOf(bySid.UseOwnTables!)).toEqual([one(resources(), T.table, "idempotency").state.arn]);
+    expect(actionsOf(bySid.UseOwnTables!).sort()).toEqual(["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]);
+    const conversations = one(resources(), T.table, "-conversations").state.arn;
+    expect(resourcesOf(bySid.UseConversationsTable!)).toEqual([conversations, `${conversations}/index/by-updated`]);
+    expect(actionsOf(bySid.UseConversationsTable!).sort()).toEqual(
+      ["BatchWriteItem", "DeleteItem", "GetItem", "PutItem", "Query", "UpdateItem"].map((a) => `dynamodb:${a}`),
+    );
+    // The worker never writes prepared responses, and nothing scans a table.
+    expect(resourcesOf(bySid.ReadPreparedResponses!)).toEqual([one(resources(), T.table, "-cache").state.arn]);
+    expect(actionsOf(bySid.ReadPreparedResponses!).sort()).toEqual(["dynamodb:BatchGetItem", "dynamodb:GetItem"]);
+    expect(dynamo.flatMap(({ statement }) => actionsOf(statement))).not.toContain("dynamodb:Scan");
   });
 
   it("gives the subscription authorizer no permission beyond its own logs", () => {
@@ -268,7 +278,7 @@ describe("dev stack: data and identity", () => {
         deletionProtectionEnabled: false,
       });
       // DynamoDB needs every key attribute declared, and only those.
-      const keys = [schema.partitionKey, ...(schema.sortKey ? [schema.sortKey] : [])];
+      const keys = [schema.partitionKey, ...(schema.sortKey ? [schema.sortKey] : []), ...(schema.indexes ?? []).map((i) => i.sortKey)];
       expect(table.inputs.attributes).toEqual(keys.map((name) => ({ name, type: "S" })));
       expect(table.inputs.rangeKey).toBe(schema.sortKey);
       if (schema.ttlAttribute) expect(table.inputs.ttl).toEqual({ attributeName: schema.ttlAttribute, enabled: true });
