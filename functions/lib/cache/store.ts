@@ -9,6 +9,7 @@ import {
   BatchGetCommand,
   DeleteCommand,
   DynamoDBDocumentClient,
+  GetCommand,
   PutCommand,
   ScanCommand,
   type ScanCommandOutput,
@@ -86,6 +87,12 @@ export class PreparedCache {
       if (item && !isExpired(item.ttl, nowMs)) return toEntry(item);
     }
     return undefined;
+  }
+
+  /** The entry stored for exactly (prompt, model), expired or not. */
+  async get(prompt: string, modelId?: string): Promise<PreparedEntry | undefined> {
+    const result = await this.db.send(new GetCommand({ TableName: this.options.tableName, Key: { cache_key: cacheKey(prompt, modelId ?? ANY_MODEL) } }));
+    return result.Item ? toEntry(result.Item) : undefined;
   }
 
   async put(entry: PreparedEntry): Promise<string> {
