@@ -47,6 +47,8 @@ const deps = {
     tableName: requireEnv(ENV.conversationsTable),
     // A run record outlives the longest answer, so a cancel never misses a running one.
     runExpirySeconds: config.worker.timeoutSeconds + 60,
+    // An early cancel outlives the oldest event Lambda may still deliver.
+    earlyCancelSeconds: Math.max(900, config.worker.maximumEventAgeSeconds + 60),
     onPollError: (err) => logger.warn("could not check for a cancel", { error_name: (err as Error)?.name }),
   }),
   guardrail: guardrailFromEnv(),
