@@ -2,6 +2,7 @@
  * `npm run bench`: measured figures, printed as tables, each beside its baseline from the
  * same run. Goals are printed as met or missed; nothing here is a test.
  */
+import { benchCancel } from "./cancel.js";
 import { benchRelay } from "./relay.js";
 
 const fmt = (n: number, digits = 1) => n.toFixed(digits);
@@ -24,6 +25,11 @@ async function main() {
   const delayBudget = r.flushIntervalMs + 10;
   console.log(`\nGoal: >= 10x fewer publish requests: ${fewer >= 10 ? "met" : "MISSED"} (${fmt(fewer)}x)`);
   console.log(`Goal: p99 added delay <= flush interval + 10 ms (${delayBudget} ms): ${r.relay.sentP99 <= delayBudget ? "met" : "MISSED"} (${fmt(r.relay.sentP99)} ms until sent; ${fmt(r.relay.ackedP99)} ms until acknowledged)\n`);
+
+  const c = await benchCancel();
+  console.log(`Cancel (another worker instance, through DynamoDB Local, poll every ${c.pollIntervalMs} ms), ${c.runs} runs:`);
+  console.log(`  cancel handled -> done/cancelled: p50 ${fmt(c.p50, 0)} ms, p99 ${fmt(c.p99, 0)} ms, max ${fmt(c.max, 0)} ms`);
+  console.log(`Goal: stops within about a second (p99 <= 1000 ms): ${c.p99 <= 1000 ? "met" : "MISSED"}\n`);
 }
 
 main().catch((err) => {
