@@ -9,7 +9,7 @@ import { ConfigError, configWarnings, gatewayConfigFromPulumi, parseGatewayConfi
 import { AiGateway } from "./components/aiGateway.js";
 import { awsProviderArgs } from "./components/lib/providerArgs.js";
 import { stacklessRunError } from "./components/lib/runError.js";
-import { USAGE_TABLE } from "./functions/lib/tables.js";
+import { CACHE_TABLE, USAGE_TABLE } from "./functions/lib/tables.js";
 
 const project = pulumi.getProject();
 const stack = pulumi.getStack();
@@ -51,5 +51,6 @@ export const analyticsBucket = gateway.analytics?.bucket.bucket;
 export const analyticsDeliveryStream = gateway.analytics?.deliveryStream.name;
 export const athenaWorkgroup = gateway.analytics?.workgroup.name;
 export const athenaDatabase = gateway.analytics?.database.name;
-/** For `npm run gateway -- usage|tier --stack <name>`. */
+/** For `npm run gateway -- usage|tier|cache --stack <name>`. */
 export const usageTableName = gateway.tables.tables[USAGE_TABLE.name]!.name;
+export const cacheTableName = gateway.tables.tables[CACHE_TABLE.name]!.name;

@@ -20,7 +20,10 @@ import { usageAt } from "../functions/lib/metering/usage.js";
 import { ModelMetrics } from "../functions/lib/observability/metrics.js";
 import type { OutboundEvent } from "../functions/lib/protocol/outbound.js";
 import { HttpEventPublisher, type Publisher } from "../functions/lib/relay/publisher.js";
-import { IDEMPOTENCY_TABLE, USAGE_TABLE } from "../functions/lib/tables.js";
+import { CACHE_TABLE, CONVERSATIONS_TABLE, IDEMPOTENCY_TABLE, USAGE_TABLE } from "../functions/lib/tables.js";
+import { PreparedCache } from "../functions/lib/cache/store.js";
+import { RunningAnswers } from "../functions/lib/cancel/runs.js";
+import { ConversationStore } from "../functions/lib/conversations/store.js";
 import type { WorkerDeps } from "../functions/lib/worker/deps.js";
 import { handleInboundPublish } from "../functions/lib/worker/inbound.js";
 import { createRequestClaim } from "../functions/lib/worker/request-claim.js";
@@ -50,6 +53,10 @@ export async function benchMetering(options: { burst?: number; dailyOutputLimit?
     const usageTable = `usage-${randomUUID()}`;
     await createTable(db.client, IDEMPOTENCY_TABLE, idempotencyTable);
     await createTable(db.client, USAGE_TABLE, usageTable);
+    const conversationsTable = `conversations-${randomUUID()}`;
+    const cacheTable = `cache-${randomUUID()}`;
+    await createTable(db.client, CONVERSATIONS_TABLE, conversationsTable);
+    await createTable(db.client, CACHE_TABLE, cacheTable);
 
     // Which turn an SDK call belongs to, and the counting middleware on both clients.
     const turnOf = new AsyncLocalStorage<TurnTrace>();
@@ -121,6 +128,9 @@ export async function benchMetering(options: { burst?: number; dailyOutputLimit?
       logger: new Logger({ serviceName: "bench", logLevel: "CRITICAL" }),
       metrics: new Metrics({ namespace: "Bench", serviceName: "bench" }),
       modelMetrics: new ModelMetrics({ namespace: "Bench", serviceName: "bench" }),
+      conversations: new ConversationStore({ dynamodb, tableName: conversationsTable, ttlDays: 1 }),
+      cache: new PreparedCache({ dynamodb, tableName: cacheTable }),
+      cancels: new RunningAnswers({ dynamodb, tableName: conversationsTable, runExpirySeconds: 600 }),
     };
 
     const traces = new Map<string, TurnTrace>();

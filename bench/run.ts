@@ -3,6 +3,7 @@
  * same run. Goals are printed as met or missed; nothing here is a test.
  */
 import { benchMetering } from "./metering.js";
+import { benchCancel } from "./cancel.js";
 import { benchRelay } from "./relay.js";
 
 const fmt = (n: number, digits = 1) => n.toFixed(digits);
@@ -52,6 +53,11 @@ async function main() {
   ];
   for (const [goal, met] of goals) console.log(`Goal: ${goal}: ${met ? "met" : "MISSED"}`);
   console.log("");
+
+  const c = await benchCancel();
+  console.log(`Cancel (another worker instance, through DynamoDB Local, poll every ${c.pollIntervalMs} ms), ${c.runs} runs:`);
+  console.log(`  cancel handled -> done/cancelled: p50 ${fmt(c.p50, 0)} ms, p99 ${fmt(c.p99, 0)} ms, max ${fmt(c.max, 0)} ms`);
+  console.log(`Goal: stops within about a second (p99 <= 1000 ms): ${c.p99 <= 1000 ? "met" : "MISSED"}\n`);
 }
 
 function printTable(rows: string[][]) {

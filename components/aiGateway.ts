@@ -8,7 +8,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { GatewayConfig } from "../functions/lib/config/schema.js";
 import { OUTBOUND_NAMESPACE } from "../functions/lib/protocol/channels.js";
-import { IDEMPOTENCY_TABLE, TABLES, USAGE_TABLE } from "../functions/lib/tables.js";
+import { CACHE_TABLE, CONVERSATIONS_TABLE, IDEMPOTENCY_TABLE, TABLES, USAGE_TABLE } from "../functions/lib/tables.js";
 import { Alarms } from "./alarms.js";
 import { Analytics } from "./analytics.js";
 import { Channels } from "./channels.js";
@@ -16,10 +16,12 @@ import { ChatWorker } from "./chatWorker.js";
 import { EventApi } from "./eventApi.js";
 import { Dashboard } from "./dashboard.js";
 import { GatewayFunction } from "./gatewayFunction.js";
+import { Guardrail } from "./guardrail.js";
 import { Identity } from "./identity.js";
 import { allowlistArns } from "./lib/bedrockArns.js";
 import { channelNamespaceArn } from "./lib/iam.js";
 import { LogQueries } from "./logQueries.js";
+import { PreparedResponses } from "./preparedResponses.js";
 import { Tables } from "./tables.js";
 import { WebAcl } from "./webAcl.js";
 
@@ -46,6 +48,8 @@ export class AiGateway extends pulumi.ComponentResource {
   readonly alarms: Alarms;
   readonly dashboard: Dashboard;
   readonly logQueries: LogQueries;
+  readonly guardrail?: Guardrail;
+  readonly preparedResponses: PreparedResponses;
   readonly inboundNamespace: pulumi.Output<string>;
   readonly outboundNamespace: pulumi.Output<string>;
 
@@ -110,6 +114,13 @@ export class AiGateway extends pulumi.ComponentResource {
       );
     }
 
+    const conversations = this.tables.tables[CONVERSATIONS_TABLE.name]!;
+    const cache = this.tables.tables[CACHE_TABLE.name]!;
+    this.preparedResponses = new PreparedResponses(`${name}-prepared`, { config, tableName: cache.name }, { parent: this });
+    if (config.guardrail.enabled) {
+      this.guardrail = new Guardrail(`${name}-guardrail`, { settings: config.guardrail, description: `AI gateway (${stack}) guardrail` }, { parent: this });
+    }
+
     const modelIds = config.models.map((m) => m.id);
     this.worker = new ChatWorker(
       `${name}-worker`,
@@ -124,6 +135,11 @@ export class AiGateway extends pulumi.ComponentResource {
         idempotencyTable: { name: idempotency.name, arn: idempotency.arn },
         analyticsStream: this.analytics && { name: this.analytics.deliveryStream.name, arn: this.analytics.deliveryStream.arn },
         usageTable: { name: usage.name, arn: usage.arn },
+        conversationsTable: { name: conversations.name, arn: conversations.arn },
+        cacheTable: { name: cache.name, arn: cache.arn },
+        guardrail: this.guardrail
+          ? { id: this.guardrail.guardrailId, version: this.guardrail.versionNumber, arn: this.guardrail.guardrailArn }
+          : undefined,
         entries: { worker: args.entries?.chatWorker, deadLetterConsumer: args.entries?.dlqConsumer },
       },
       { parent: this },

@@ -9,14 +9,17 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { GatewayConfig } from "../functions/lib/config/schema.js";
 import { ENV } from "../functions/lib/env.js";
+import { CONVERSATIONS_TABLE } from "../functions/lib/tables.js";
 import { GatewayFunction } from "./gatewayFunction.js";
 import {
+  applyGuardrailStatement,
   consumeQueueStatement,
   invokeModelsStatement,
   policyDocument,
   publishEventsStatement,
   putRecordsStatement,
   sendMessageStatement,
+  tableIndexArn,
   tableItemsStatement,
 } from "./lib/iam.js";
 
@@ -27,6 +30,10 @@ const IDEMPOTENCY_ACTIONS = ["GetItem", "PutItem", "UpdateItem", "DeleteItem"];
  * version, and settles with TransactWriteItems of Updates (IAM checks each as UpdateItem).
  */
 export const USAGE_ACTIONS = ["GetItem", "PutItem", "UpdateItem"];
+/** History (turns written in a transaction, deletes in batches) and running-answer records. */
+const CONVERSATION_ACTIONS = ["GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "BatchWriteItem"];
+/** The worker only reads prepared responses; the program and operators write them. */
+const CACHE_ACTIONS = ["GetItem", "BatchGetItem"];
 
 export interface ChatWorkerArgs {
   /** The validated stack config; `worker.*` sizes the function, and it is bundled with it. */
@@ -45,6 +52,12 @@ export interface ChatWorkerArgs {
   analyticsStream?: { name: pulumi.Input<string>; arn: pulumi.Input<string> };
   /** The usage table (token metering): name for the environment, ARN for IAM. */
   usageTable: { name: pulumi.Input<string>; arn: pulumi.Input<string> };
+  /** Conversation history and running-answer records: read and written. */
+  conversationsTable: { name: pulumi.Input<string>; arn: pulumi.Input<string> };
+  /** Prepared responses: read only. */
+  cacheTable: { name: pulumi.Input<string>; arn: pulumi.Input<string> };
+  /** The guardrail every model call names, and the only one the worker may apply. @default none */
+  guardrail?: { id: pulumi.Input<string>; version: pulumi.Input<string>; arn: pulumi.Input<string> };
   /** Entry files. @default functions/chatWorker.ts and functions/dlqConsumer.ts */
   entries?: { worker?: string; deadLetterConsumer?: string };
   /** How long an undeliverable request waits for its consumer. @default 3600 */
@@ -81,6 +94,9 @@ export class ChatWorker extends pulumi.ComponentResource {
           [ENV.idempotencyTable]: args.idempotencyTable.name,
           ...(args.analyticsStream ? { [ENV.analyticsStream]: args.analyticsStream.name } : {}),
           [ENV.usageTable]: args.usageTable.name,
+          [ENV.conversationsTable]: args.conversationsTable.name,
+          [ENV.cacheTable]: args.cacheTable.name,
+          ...(args.guardrail ? { [ENV.guardrailId]: args.guardrail.id, [ENV.guardrailVersion]: args.guardrail.version } : {}),
         },
         statements: pulumi.output(args.bedrockArns).apply((arns) => [
           invokeModelsStatement(arns),
@@ -88,6 +104,13 @@ export class ChatWorker extends pulumi.ComponentResource {
           tableItemsStatement([args.idempotencyTable.arn], IDEMPOTENCY_ACTIONS),
           ...(args.analyticsStream ? [putRecordsStatement(args.analyticsStream.arn)] : []),
           tableItemsStatement([args.usageTable.arn], USAGE_ACTIONS, "MeterUsage"),
+          tableItemsStatement(
+            [args.conversationsTable.arn, ...(CONVERSATIONS_TABLE.indexes ?? []).map((i) => tableIndexArn(args.conversationsTable.arn, i.name))],
+            CONVERSATION_ACTIONS,
+            "UseConversationsTable",
+          ),
+          tableItemsStatement([args.cacheTable.arn], CACHE_ACTIONS, "ReadPreparedResponses"),
+          ...(args.guardrail ? [applyGuardrailStatement(args.guardrail.arn)] : []),
         ]),
       },
       { parent: this },

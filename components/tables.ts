@@ -5,7 +5,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { TableSchema } from "../functions/lib/tables.js";
+import { keyAttributes, type TableSchema } from "../functions/lib/tables.js";
 
 export interface TablesArgs {
   /** The key schemas to create, one table each. */
@@ -33,8 +33,14 @@ export class Tables extends pulumi.ComponentResource {
           billingMode: "PAY_PER_REQUEST",
           hashKey: schema.partitionKey,
           rangeKey: schema.sortKey,
-          // Key attributes are strings in every shared schema.
-          attributes: [schema.partitionKey, ...(schema.sortKey ? [schema.sortKey] : [])].map((key) => ({ name: key, type: "S" })),
+          // Key attributes (the table's and its indexes') are strings in every shared schema.
+          attributes: keyAttributes(schema).map((key) => ({ name: key, type: "S" })),
+          globalSecondaryIndexes: schema.indexes?.map((index) => ({
+            name: index.name,
+            hashKey: index.partitionKey,
+            rangeKey: index.sortKey,
+            projectionType: "ALL",
+          })),
           serverSideEncryption: { enabled: true },
           ttl: schema.ttlAttribute ? { attributeName: schema.ttlAttribute, enabled: true } : undefined,
           pointInTimeRecovery: { enabled: pointInTimeRecovery },

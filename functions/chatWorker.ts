@@ -10,7 +10,11 @@ import middy from "@middy/core";
 import type { Context } from "aws-lambda";
 import type { AppSyncEventsEvent } from "./lib/appsync/event.js";
 import { turnRecorderFromEnv } from "./lib/analytics/from-env.js";
+import { PreparedCache } from "./lib/cache/store.js";
+import { RunningAnswers } from "./lib/cancel/runs.js";
 import { loadGatewayConfig } from "./lib/config/load.js";
+import { ConversationStore } from "./lib/conversations/store.js";
+import { guardrailFromEnv } from "./lib/guardrail/settings.js";
 import { ENV, requireEnv } from "./lib/env.js";
 import { createUsageMeter, reservationLifetimeMs } from "./lib/metering/meter.js";
 import { METRIC, METRICS_SERVICE, MetricUnit, ModelMetrics } from "./lib/observability/metrics.js";
@@ -48,6 +52,18 @@ const deps = {
     tableName: requireEnv(ENV.usageTable),
     reservationTtlMs: reservationLifetimeMs(config.worker.timeoutSeconds),
   }),
+  conversations: new ConversationStore({ dynamodb, tableName: requireEnv(ENV.conversationsTable), ttlDays: config.history.ttlDays }),
+  cache: new PreparedCache({ dynamodb, tableName: requireEnv(ENV.cacheTable) }),
+  cancels: new RunningAnswers({
+    dynamodb,
+    tableName: requireEnv(ENV.conversationsTable),
+    // A run record outlives the longest answer, so a cancel never misses a running one.
+    runExpirySeconds: config.worker.timeoutSeconds + 60,
+    // An early cancel outlives the oldest event Lambda may still deliver.
+    earlyCancelSeconds: Math.max(900, config.worker.maximumEventAgeSeconds + 60),
+    onPollError: (err) => logger.warn("could not check for a cancel", { error_name: (err as Error)?.name }),
+  }),
+  guardrail: guardrailFromEnv(),
 };
 
 export const handler = middy(async (event: AppSyncEventsEvent, context: Context) => {

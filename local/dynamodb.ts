@@ -5,7 +5,7 @@
  */
 import { CreateTableCommand, DynamoDBClient, ListTablesCommand, UpdateTimeToLiveCommand } from "@aws-sdk/client-dynamodb";
 import { spawn } from "node:child_process";
-import type { TableSchema } from "../functions/lib/tables.js";
+import { keyAttributes, type TableSchema } from "../functions/lib/tables.js";
 import { dynamoDbLocalCommand } from "./dynamodb/launcher.js";
 import { freePort } from "./ports.js";
 import { stopChild } from "./processes.js";
@@ -70,14 +70,23 @@ export async function createTable(client: DynamoDBClient, schema: TableSchema, t
     new CreateTableCommand({
       TableName: tableName,
       BillingMode: "PAY_PER_REQUEST",
-      AttributeDefinitions: [
-        { AttributeName: schema.partitionKey, AttributeType: "S" },
-        ...(schema.sortKey ? [{ AttributeName: schema.sortKey, AttributeType: "S" as const }] : []),
-      ],
+      AttributeDefinitions: keyAttributes(schema).map((name) => ({ AttributeName: name, AttributeType: "S" as const })),
       KeySchema: [
         { AttributeName: schema.partitionKey, KeyType: "HASH" },
         ...(schema.sortKey ? [{ AttributeName: schema.sortKey, KeyType: "RANGE" as const }] : []),
       ],
+      ...(schema.indexes?.length
+        ? {
+            GlobalSecondaryIndexes: schema.indexes.map((index) => ({
+              IndexName: index.name,
+              KeySchema: [
+                { AttributeName: index.partitionKey, KeyType: "HASH" as const },
+                { AttributeName: index.sortKey, KeyType: "RANGE" as const },
+              ],
+              Projection: { ProjectionType: "ALL" as const },
+            })),
+          }
+        : {}),
     }),
   );
   if (schema.ttlAttribute) {
@@ -86,3 +95,4 @@ export async function createTable(client: DynamoDBClient, schema: TableSchema, t
     );
   }
 }
+

@@ -10,7 +10,8 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { GatewayConfig } from "../functions/lib/config/schema.js";
-import { IDEMPOTENCY_TABLE, TABLES, USAGE_TABLE, type TableSchema } from "../functions/lib/tables.js";
+import { PreparedCache } from "../functions/lib/cache/store.js";
+import { CACHE_TABLE, CONVERSATIONS_TABLE, IDEMPOTENCY_TABLE, TABLES, USAGE_TABLE, type TableSchema } from "../functions/lib/tables.js";
 import { type BedrockServer, startBedrockServer } from "./bedrock/index.js";
 import { type CognitoLocal, provisionUserPool, startCognitoLocal } from "./cognito.js";
 import { PROJECT_ROOT, readStackConfig } from "./config.js";
@@ -136,7 +137,11 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       startCognitoLocal({ dataDir: running.temporaryDir ?? join(persistDir, "cognito"), port: ports.cognito || undefined, region }).then(
         (c) => (running.cognito = c),
       ),
-      model === "fake" ? startBedrockServer({ port: ports.bedrock || 0, maxRecordedRequests: options.maxRecorded }).then((b) => (running.bedrock = b)) : Promise.resolve(undefined),
+      model === "fake"
+        ? startBedrockServer({ port: ports.bedrock || 0, maxRecordedRequests: options.maxRecorded, guardrails: localGuardrails(config) }).then(
+            (b) => (running.bedrock = b),
+          )
+        : Promise.resolve(undefined),
     ] as const);
 
     const tables = await createTables(dynamodb, stack);
@@ -148,6 +153,9 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
           port: ports.firehose || 0,
         }))
       : undefined;
+    // What the program's TableItems are in AWS: the stack's prepared responses, exactly.
+    await new PreparedCache({ dynamodb: dynamodb.client, tableName: tables[CACHE_TABLE.name]! }).syncConfigEntries(config);
+    if (config.guardrail.enabled && model === "bedrock") log("guardrail: off with --model bedrock (the stack's guardrail exists only when deployed)");
     const pool = await provisionUserPool(cognito, { poolName: `ai-gateway-${stack}`, tiers: config.tiers });
     const configPath = join(stateDir, `gateway-config.${stack}.json`);
     await writeFile(configPath, JSON.stringify(config));
@@ -188,6 +196,9 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       publisherCredentials: eventsKey,
       idempotencyTable: tables[IDEMPOTENCY_TABLE.name]!,
       usageTable: tables[USAGE_TABLE.name]!,
+      conversationsTable: tables[CONVERSATIONS_TABLE.name]!,
+      cacheTable: tables[CACHE_TABLE.name]!,
+      guardrail: model === "fake" && config.guardrail.enabled ? { id: LOCAL_GUARDRAIL_ID, version: "1" } : undefined,
       dynamodbEndpoint: dynamodb.endpoint,
       bedrockEndpoint: bedrock?.url,
       analytics: firehose ? { streamName: firehose.streamName, firehoseEndpoint: firehose.endpoint } : undefined,
@@ -294,6 +305,22 @@ async function createTables(dynamodb: LocalDynamoDb, stack: string): Promise<Rec
     names[schema.name] = name;
   }
   return names;
+}
+
+/** The identifier of the stack's guardrail in local mode (Bedrock's pattern: lowercase letters and digits). */
+const LOCAL_GUARDRAIL_ID = "localguardrail";
+
+/** The stack's guardrail as the model server applies it: denied topics by name, the stack's blocked message. */
+function localGuardrails(config: GatewayConfig) {
+  if (!config.guardrail.enabled) return [];
+  return [
+    {
+      id: LOCAL_GUARDRAIL_ID,
+      versions: ["1"],
+      deniedTopics: config.guardrail.deniedTopics.map((t) => t.name),
+      blockedMessage: config.guardrail.blockedMessage,
+    },
+  ];
 }
 
 /** Real Bedrock needs the developer's AWS credentials; say so before anything starts. */

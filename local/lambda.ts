@@ -39,6 +39,10 @@ export interface LambdaEnvironment {
   publisherCredentials: { accessKeyId: string; secretAccessKey: string };
   idempotencyTable: string;
   usageTable: string;
+  conversationsTable: string;
+  cacheTable: string;
+  /** The guardrail the worker names in its model calls (the model server honours it); absent when off. */
+  guardrail?: { id: string; version: string };
   dynamodbEndpoint: string;
   /** The Bedrock-compatible server; omitted to call real Bedrock. */
   bedrockEndpoint?: string;
@@ -64,6 +68,10 @@ export function lambdaVariables(env: LambdaEnvironment): Record<string, string |
     [ENV.eventsPublisherSecretAccessKey]: env.publisherCredentials.secretAccessKey,
     [ENV.idempotencyTable]: env.idempotencyTable,
     [ENV.usageTable]: env.usageTable,
+    [ENV.conversationsTable]: env.conversationsTable,
+    [ENV.cacheTable]: env.cacheTable,
+    [ENV.guardrailId]: env.guardrail?.id,
+    [ENV.guardrailVersion]: env.guardrail?.version,
     [ENV.dynamodbEndpoint]: env.dynamodbEndpoint,
     [ENV.bedrockEndpoint]: env.bedrockEndpoint,
     [ENV.analyticsStream]: env.analytics?.streamName,

@@ -9,6 +9,7 @@ import { alarmsNotify, workerErrorAlarm } from "./rules/alarms";
 import { analyticsPolicies } from "./rules/analytics";
 import { appsyncPolicies } from "./rules/appsync";
 import { dataStorePolicies } from "./rules/data-stores";
+import { guardrailPolicies } from "./rules/guardrail";
 import { iamPolicies } from "./rules/iam";
 import { identityAndLogPolicies } from "./rules/identity-and-logs";
 import { lambdaPolicies } from "./rules/lambda";
@@ -24,6 +25,7 @@ export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
   ...appsyncPolicies,
   ...lambdaPolicies,
   ...dataStorePolicies,
+  ...guardrailPolicies,
   ...s3Policies,
   ...analyticsPolicies,
   ...identityAndLogPolicies,

@@ -106,6 +106,16 @@ export function mockResourceState(args: pulumi.runtime.MockResourceArgs, region:
       state.arn = `arn:aws:sns:${region}:${account}:${physical}`;
       id = state.arn as string;
       break;
+    case "aws:bedrock/guardrail:Guardrail": {
+      const guardrailId = `gr${args.name.replace(/[^a-z0-9]/gi, "").toLowerCase().slice(0, 10)}`;
+      id = guardrailId;
+      Object.assign(state, { guardrailId, guardrailArn: `arn:aws:bedrock:${region}:${account}:guardrail/${guardrailId}`, version: "DRAFT" });
+      break;
+    }
+    case "aws:bedrock/guardrailVersion:GuardrailVersion":
+      Object.assign(state, { version: "1" });
+      id = `${String(inputs.guardrailArn)},1`;
+      break;
     default:
       if (!("arn" in state)) state.arn = `arn:aws:mock:${region}:${account}:${args.type}/${physical}`;
   }

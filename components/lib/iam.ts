@@ -67,12 +67,19 @@ export function publishEventsStatement(namespaceArn: pulumi.Input<string>): Poli
   return { Sid: "PublishToNamespace", Effect: "Allow", Action: ["appsync:EventPublish"], Resource: [namespaceArn] };
 }
 
-/**
- * Item-level access to the named tables; no scans, no table management. Give each statement
- * of one policy its own `sid` (IAM refuses duplicates).
- */
+/** Item-level access to the named tables; no scans, no table management. Sids must differ within a policy. */
 export function tableItemsStatement(tableArns: pulumi.Input<string>[], actions: string[], sid = "UseOwnTables"): PolicyStatement {
   return { Sid: sid, Effect: "Allow", Action: actions.map((a) => `dynamodb:${a}`), Resource: tableArns };
+}
+
+/** The ARN IAM uses for one index of a table (Query on an index is authorized on it). */
+export function tableIndexArn(tableArn: pulumi.Input<string>, indexName: string): pulumi.Output<string> {
+  return pulumi.interpolate`${tableArn}/index/${indexName}`;
+}
+
+/** Applying one guardrail, which model calls naming it need. */
+export function applyGuardrailStatement(guardrailArn: pulumi.Input<string>): PolicyStatement {
+  return { Sid: "ApplyStackGuardrail", Effect: "Allow", Action: ["bedrock:ApplyGuardrail"], Resource: [guardrailArn] };
 }
 
 export function sendMessageStatement(queueArn: pulumi.Input<string>): PolicyStatement {

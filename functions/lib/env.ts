@@ -10,6 +10,13 @@ export const ENV = {
   analyticsStream: "ANALYTICS_DELIVERY_STREAM",
   /** The usage table (token metering). */
   usageTable: "USAGE_TABLE",
+  /** Conversation history and running-answer (cancel) records. */
+  conversationsTable: "CONVERSATIONS_TABLE",
+  /** Prepared responses. */
+  cacheTable: "CACHE_TABLE",
+  /** The Bedrock Guardrail and its published version; both unset when the guardrail is off. */
+  guardrailId: "GUARDRAIL_ID",
+  guardrailVersion: "GUARDRAIL_VERSION",
   /** Optional endpoint overrides, for local mode. */
   firehoseEndpoint: "FIREHOSE_ENDPOINT",
   bedrockEndpoint: "BEDROCK_ENDPOINT",

@@ -18,6 +18,8 @@
  *   after=K      for fault=midstream: tokens sent before the exception frame (integer >= 0)
  *   error=E      for fault=midstream: modelStreamError (default) | throttling | internalServer
  *                | serviceUnavailable | validation
+ *   guardrail=G  intervene | none: with a guardrailConfig in the request, its guardrail
+ *                intervenes (guardrail.ts); without one, nothing happens, as on Bedrock
  *
  * Directives are removed from the text before the answer is derived from it, so
  * "hello [[fake:tokens=5]]" gets the same words as "hello" would. A malformed directive is
@@ -74,7 +76,10 @@ export const DEFAULT_BEHAVIOUR: FakeBehaviour = {
 };
 
 /** What directives set for one request; `fault: null` means `fault=none`. */
-export type DirectiveOverrides = Partial<Pick<FakeBehaviour, "tokens" | "rate" | "firstTokenDelayMs" | "fault" | "faultAfterTokens" | "streamError">>;
+export type DirectiveOverrides = Partial<Pick<FakeBehaviour, "tokens" | "rate" | "firstTokenDelayMs" | "fault" | "faultAfterTokens" | "streamError">> & {
+  /** `guardrail=intervene`: the request's guardrail intervenes. */
+  guardrailIntervenes?: boolean;
+};
 
 export type ParsedDirectives =
   | { ok: true; overrides: DirectiveOverrides; cleanText: string }
@@ -125,6 +130,10 @@ function applyPair(overrides: DirectiveOverrides, key: string, value: string): s
         return `fake directive: error must be one of ${Object.keys(STREAM_ERRORS).join(", ")}, got "${value}"`;
       }
       overrides.streamError = value as StreamError;
+      return null;
+    case "guardrail":
+      if (value !== "intervene" && value !== "none") return `fake directive: guardrail must be intervene or none, got "${value}"`;
+      overrides.guardrailIntervenes = value === "intervene";
       return null;
     default:
       return `fake directive: unknown key "${key}"`;

@@ -14,6 +14,7 @@ export type RequestOutcome =
   | "pending"
   | "end_turn"
   | "max_tokens"
+  | "guardrail_intervened"
   /** Answered with an HTTP error before any event (faults, validation, auth, unknown model). */
   | "rejected"
   /** An exception frame ended the stream (fault=midstream). */
@@ -31,6 +32,8 @@ export interface ResponsePlan {
   behaviour: FakeBehaviour;
   receivedAt: number;
   requestId: string;
+  /** How the answer ends when not by length (a guardrail intervention): reported as given. */
+  stop?: { stopReason: string; outputTokens: number; trace?: Record<string, unknown> };
 }
 
 export interface ResponseProgress {
@@ -81,8 +84,9 @@ async function writeFrame(res: ModelResponse, frame: Uint8Array, signal: AbortSi
 }
 
 /** How many tokens are sent and why the answer stops. */
-function answerLength(plan: ResponsePlan): { count: number; stopReason: "end_turn" | "max_tokens" } {
+function answerLength(plan: ResponsePlan): { count: number; stopReason: "end_turn" | "max_tokens" | "guardrail_intervened" } {
   const { tokens, maxTokens } = plan;
+  if (plan.stop) return { count: tokens.length, stopReason: "guardrail_intervened" };
   if (maxTokens !== undefined && tokens.length > maxTokens) return { count: maxTokens, stopReason: "max_tokens" };
   return { count: tokens.length, stopReason: "end_turn" };
 }
@@ -123,13 +127,14 @@ export async function streamAnswer(res: ModelResponse, plan: ResponsePlan, signa
     res.end();
     return "stream_error";
   }
-  const outputTokens = progress.deltasSent;
+  const outputTokens = plan.stop?.outputTokens ?? progress.deltasSent;
   const ok =
     (await send("contentBlockStop", { contentBlockIndex: 0 })) &&
     (await send("messageStop", { stopReason })) &&
     (await send("metadata", {
       usage: { inputTokens: plan.inputTokens, outputTokens, totalTokens: plan.inputTokens + outputTokens },
       metrics: { latencyMs: Date.now() - plan.receivedAt },
+      ...(plan.stop?.trace ? { trace: plan.stop.trace } : {}),
     }));
   if (!ok) return abortOutcome(signal);
   res.end();
@@ -164,8 +169,9 @@ export async function converseAnswer(res: ModelResponse, plan: ResponsePlan, sig
   const body = JSON.stringify({
     output: { message: { role: "assistant", content: [{ text: plan.tokens.slice(0, count).join("") }] } },
     stopReason,
-    usage: { inputTokens: plan.inputTokens, outputTokens: count, totalTokens: plan.inputTokens + count },
+    usage: { inputTokens: plan.inputTokens, outputTokens: plan.stop?.outputTokens ?? count, totalTokens: plan.inputTokens + (plan.stop?.outputTokens ?? count) },
     metrics: { latencyMs: Date.now() - plan.receivedAt },
+    ...(plan.stop?.trace ? { trace: plan.stop.trace } : {}),
   });
   res.writeHead(200, {
     "content-type": "application/json",

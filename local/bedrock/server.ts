@@ -10,6 +10,7 @@
  */
 import { fakeAnswer, estimateInputTokens, splitTokens } from "./answer.js";
 import { type AnswerContext, checkBehaviour, DEFAULT_BEHAVIOUR, type FakeBehaviour, parseDirectives } from "./behaviour.js";
+import { checkGuardrail, type FakeGuardrail } from "./guardrail.js";
 import { listenDualProtocol, type ModelRequest } from "./listener.js";
 import { type ConverseRequestBody, parseConverseRequest } from "./request.js";
 import { type AbortReason, converseAnswer, type RequestOutcome, type ResponsePlan, streamAnswer } from "./respond.js";
@@ -33,6 +34,8 @@ export interface BedrockServerOptions extends BedrockServerConfig {
   maxRecordedRequests?: number;
   /** Model ids the server knows; others get 404 ResourceNotFoundException. @default any id */
   models?: readonly string[];
+  /** Guardrails requests may name (guardrail.ts). @default none: any identifier, directive-driven */
+  guardrails?: readonly FakeGuardrail[];
 }
 
 export interface RecordedRequest {
@@ -109,7 +112,7 @@ function chooseAnswer(behaviour: FakeBehaviour, tokensFromDirective: boolean, co
 }
 
 export async function startBedrockServer(options: BedrockServerOptions = {}): Promise<BedrockServer> {
-  const { host = "127.0.0.1", port = 0, models, faultTimes = null, maxRecordedRequests = Infinity, ...initial } = options;
+  const { host = "127.0.0.1", port = 0, models, guardrails = [], faultTimes = null, maxRecordedRequests = Infinity, ...initial } = options;
   const startBehaviour: FakeBehaviour = { ...DEFAULT_BEHAVIOUR, ...withoutUndefined(initial) };
   checkBehaviour(startBehaviour);
   let behaviour = startBehaviour;
@@ -153,7 +156,7 @@ export async function startBedrockServer(options: BedrockServerOptions = {}): Pr
     const directives = parseDirectives(parsed.lastUserText);
     if (!directives.ok) return reject("ValidationException", directives.message);
 
-    const { fault: directiveFault, ...directiveRest } = directives.overrides;
+    const { fault: directiveFault, guardrailIntervenes, ...directiveRest } = directives.overrides;
     const fault = "fault" in directives.overrides ? (directiveFault ?? null) : takeConfiguredFault();
     const effective: FakeBehaviour = { ...behaviour, ...directiveRest, fault };
     if (fault === "throttle") return reject("ThrottlingException");
@@ -161,6 +164,22 @@ export async function startBedrockServer(options: BedrockServerOptions = {}): Pr
     if (fault === "internal") return reject("InternalServerException");
     if (fault === "validation") return reject("ValidationException");
     if (fault === "access_denied") return reject("AccessDeniedException");
+
+    const guardrail = checkGuardrail(parsed.body, directives.cleanText, guardrailIntervenes === true, guardrails);
+    if (guardrail.kind === "invalid") return reject("ValidationException", guardrail.message);
+    if (guardrail.kind === "intervene") {
+      // The guardrail blocked the input: the model never ran, so no output tokens.
+      const intervention: ResponsePlan = {
+        tokens: splitTokens(guardrail.message),
+        maxTokens: undefined,
+        inputTokens: estimateInputTokens(parsed.allTexts),
+        behaviour: { ...effective, fault: null, rate: 0, firstTokenDelayMs: 0 },
+        receivedAt: entry.receivedAt,
+        requestId,
+        stop: { stopReason: "guardrail_intervened", outputTokens: 0, trace: guardrail.trace },
+      };
+      return (entry.operation === "converse-stream" ? streamAnswer : converseAnswer)(res, intervention, signal, entry);
+    }
 
     let text: string;
     try {

@@ -31,6 +31,7 @@ export const TAGGABLE_TYPES: ReadonlySet<string> = new Set([
   "aws:cognito/identityPool:IdentityPool",
   "aws:cognito/userPool:UserPool",
   "aws:dynamodb/table:Table",
+  "aws:bedrock/guardrail:Guardrail",
   "aws:glue/catalogDatabase:CatalogDatabase",
   "aws:glue/crawler:Crawler",
   "aws:glue/job:Job",

@@ -34,7 +34,7 @@ export function isRecord(value: unknown): value is Record<string, any> {
 }
 
 /** Resource-to-resource references use names, ids or ARNs depending on the argument. */
-const REFERENCE_KEYS = ["id", "name", "arn", "bucket", "functionName", "qualifiedArn", "invokeArn"];
+const REFERENCE_KEYS = ["id", "name", "arn", "bucket", "functionName", "qualifiedArn", "invokeArn", "guardrailArn"];
 
 /**
  * Whether a reference found in one resource's properties (a name, id or ARN) points at

@@ -93,7 +93,7 @@ describe("endpoints.json", () => {
     const { region, config } = readStackConfig({ stack: "dev" });
     expect(Object.keys(written).sort()).toEqual(["cognito", "dynamodb", "events", "region", "stack", "users", "webUrl"]);
     expect(written.dynamodb.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(written.dynamodb.tables).toMatchObject({ idempotency: "ai-gateway-dev-idempotency", usage: "ai-gateway-dev-usage" });
+    expect(written.dynamodb.tables).toMatchObject({ idempotency: "ai-gateway-dev-idempotency", usage: "ai-gateway-dev-usage", conversations: "ai-gateway-dev-conversations", cache: "ai-gateway-dev-cache" });
     expect(written.region).toBe(region);
     expect(Object.keys(written.events).sort()).toEqual(["caCertPath", "httpEndpoint", "realtimeEndpoint"]);
     expect(written.events.httpEndpoint).toMatch(/^https:\/\/localhost:\d+\/event$/);

@@ -32,6 +32,8 @@ const LAMBDA_ENV = {
   EVENTS_HTTP_ENDPOINT: "https://example.appsync-api.us-east-1.amazonaws.com/event",
   IDEMPOTENCY_TABLE: "idempotency-test",
   USAGE_TABLE: "usage-test",
+  CONVERSATIONS_TABLE: "conversations-test",
+  CACHE_TABLE: "cache-test",
   GATEWAY_STACK: "test",
 };
 

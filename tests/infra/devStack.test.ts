@@ -51,6 +51,7 @@ describe("dev stack: provider and tags", () => {
       athenaWorkgroup: one(resources(), "aws:athena/workgroup:Workgroup").state.name,
       athenaDatabase: "ai_gateway_dev_analytics",
       usageTableName: expect.stringMatching(/usage/),
+      cacheTableName: expect.stringMatching(/cache/),
     });
   });
 });
@@ -251,19 +252,25 @@ describe("dev stack: IAM scoping", () => {
     }
   });
 
-  it("lets only the worker use DynamoDB, on its own tables' items, each with exactly the actions its code calls", () => {
+  it("lets only the worker use DynamoDB, on its own tables' items: idempotency, usage, conversations (and its index), cache read-only", () => {
     const dynamo = grantedStatements(resources()).filter(({ statement }) => actionsOf(statement).some((a) => a.startsWith("dynamodb:")));
-    expect(dynamo).toHaveLength(2);
-    expect(dynamo.every((d) => d.policy === "gateway-worker-chat-policy")).toBe(true);
-    const on = (suffix: string) => dynamo.find(({ statement }) => resourcesOf(statement)[0] === one(resources(), T.table, suffix).state.arn)!.statement;
-    expect(resourcesOf(on("idempotency"))).toHaveLength(1);
-    expect(actionsOf(on("idempotency")).sort()).toEqual(["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]);
+    expect(new Set(dynamo.map((d) => d.policy))).toEqual(new Set(["gateway-worker-chat-policy"]));
+    const bySid = Object.fromEntries(dynamo.map(({ statement }) => [statement.Sid, statement]));
+    expect(Object.keys(bySid).sort()).toEqual(["MeterUsage", "ReadPreparedResponses", "UseConversationsTable", "UseOwnTables"]);
+    expect(resourcesOf(bySid.UseOwnTables!)).toEqual([one(resources(), T.table, "idempotency").state.arn]);
+    expect(actionsOf(bySid.UseOwnTables!).sort()).toEqual(["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]);
     // Metering reads and conditionally puts the admission record and settles with transactional updates; no Query, Scan or DeleteItem.
-    expect(resourcesOf(on("-usage"))).toHaveLength(1);
-    expect(actionsOf(on("-usage")).sort()).toEqual(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]);
-    // IAM refuses a policy whose statements share a Sid.
-    const sids = dynamo.map(({ statement }) => statement.Sid);
-    expect(new Set(sids).size).toBe(sids.length);
+    expect(resourcesOf(bySid.MeterUsage!)).toEqual([one(resources(), T.table, "-usage").state.arn]);
+    expect(actionsOf(bySid.MeterUsage!).sort()).toEqual(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]);
+    const conversations = one(resources(), T.table, "-conversations").state.arn;
+    expect(resourcesOf(bySid.UseConversationsTable!)).toEqual([conversations, `${conversations}/index/by-updated`]);
+    expect(actionsOf(bySid.UseConversationsTable!).sort()).toEqual(
+      ["BatchWriteItem", "DeleteItem", "GetItem", "PutItem", "Query", "UpdateItem"].map((a) => `dynamodb:${a}`),
+    );
+    // The worker never writes prepared responses, and nothing scans a table.
+    expect(resourcesOf(bySid.ReadPreparedResponses!)).toEqual([one(resources(), T.table, "-cache").state.arn]);
+    expect(actionsOf(bySid.ReadPreparedResponses!).sort()).toEqual(["dynamodb:BatchGetItem", "dynamodb:GetItem"]);
+    expect(dynamo.flatMap(({ statement }) => actionsOf(statement))).not.toContain("dynamodb:Scan");
   });
 
   it("gives the subscription authorizer no permission beyond its own logs", () => {
@@ -285,7 +292,7 @@ describe("dev stack: data and identity", () => {
         deletionProtectionEnabled: false,
       });
       // DynamoDB needs every key attribute declared, and only those.
-      const keys = [schema.partitionKey, ...(schema.sortKey ? [schema.sortKey] : [])];
+      const keys = [schema.partitionKey, ...(schema.sortKey ? [schema.sortKey] : []), ...(schema.indexes ?? []).map((i) => i.sortKey)];
       expect(table.inputs.attributes).toEqual(keys.map((name) => ({ name, type: "S" })));
       expect(table.inputs.rangeKey).toBe(schema.sortKey);
       if (schema.ttlAttribute) expect(table.inputs.ttl).toEqual({ attributeName: schema.ttlAttribute, enabled: true });

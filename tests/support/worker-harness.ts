@@ -23,9 +23,13 @@ import { parseGatewayConfig } from "../../functions/lib/config/parse.js";
 import type { GatewayConfigInput } from "../../functions/lib/config/schema.js";
 import { ENV } from "../../functions/lib/env.js";
 import type { OutboundEvent } from "../../functions/lib/protocol/outbound.js";
-import { IDEMPOTENCY_TABLE, USAGE_TABLE } from "../../functions/lib/tables.js";
+import { CACHE_TABLE, CONVERSATIONS_TABLE, IDEMPOTENCY_TABLE, USAGE_TABLE } from "../../functions/lib/tables.js";
+import { PreparedCache } from "../../functions/lib/cache/store.js";
+import { RunningAnswers } from "../../functions/lib/cancel/runs.js";
+import { ConversationStore } from "../../functions/lib/conversations/store.js";
+import { guardrailFromEnv } from "../../functions/lib/guardrail/settings.js";
+import { startBedrockServer, type BedrockServer, type BedrockServerOptions } from "../../local/bedrock/index.js";
 import { createUsageMeter, reservationLifetimeMs } from "../../functions/lib/metering/meter.js";
-import { startBedrockServer, type BedrockServer } from "../../local/bedrock/index.js";
 import { createTable, LOCAL_CREDENTIALS } from "../../local/dynamodb.js";
 import { startEventsServer, type EventsServer } from "../../local/events/server.js";
 import { gatewayNamespaces } from "../../local/events/namespaces.js";
@@ -39,6 +43,8 @@ export interface WorkerHarness {
   dynamodb: DynamoDBClient;
   idempotencyTable: string;
   usageTable: string;
+  conversationsTable: string;
+  cacheTable: string;
   configPath: string;
   /** Outbound events published to a user's channel, in publish order. */
   outbound(sub: string): OutboundEvent[];
@@ -47,14 +53,25 @@ export interface WorkerHarness {
 
 export async function startWorkerHarness(
   configInput: GatewayConfigInput,
-  options: { logLevel?: "DEBUG" | "INFO" | "WARN" } = {},
+  options: {
+    logLevel?: "DEBUG" | "INFO" | "WARN";
+    /** The guardrail the worker names (its environment), as local mode sets it. */
+    guardrail?: { id: string; version: string };
+    bedrock?: BedrockServerOptions;
+  } = {},
 ): Promise<WorkerHarness> {
   const dynamodb = new Client({ endpoint: inject("dynamodbEndpoint"), region: REGION, credentials: LOCAL_CREDENTIALS });
   const idempotencyTable = `idempotency-${randomUUID()}`;
-  await createTable(dynamodb, IDEMPOTENCY_TABLE, idempotencyTable);
+  const conversationsTable = `conversations-${randomUUID()}`;
+  const cacheTable = `cache-${randomUUID()}`;
   const usageTable = `usage-${randomUUID()}`;
-  await createTable(dynamodb, USAGE_TABLE, usageTable);
-  const bedrock = await startBedrockServer();
+  await Promise.all([
+    createTable(dynamodb, IDEMPOTENCY_TABLE, idempotencyTable),
+    createTable(dynamodb, CONVERSATIONS_TABLE, conversationsTable),
+    createTable(dynamodb, CACHE_TABLE, cacheTable),
+    createTable(dynamodb, USAGE_TABLE, usageTable),
+  ]);
+  const bedrock = await startBedrockServer(options.bedrock);
   const events = await startEventsServer({
     region: REGION,
     namespaces: gatewayNamespaces(),
@@ -72,10 +89,14 @@ export async function startWorkerHarness(
     [ENV.eventsHttpEndpoint]: events.httpEndpoint,
     [ENV.idempotencyTable]: idempotencyTable,
     [ENV.usageTable]: usageTable,
+    [ENV.conversationsTable]: conversationsTable,
+    [ENV.cacheTable]: cacheTable,
     [ENV.dynamodbEndpoint]: inject("dynamodbEndpoint"),
     [ENV.bedrockEndpoint]: bedrock.url,
     POWERTOOLS_LOG_LEVEL: options.logLevel ?? "WARN",
   });
+  if (options.guardrail) Object.assign(process.env, { [ENV.guardrailId]: options.guardrail.id, [ENV.guardrailVersion]: options.guardrail.version });
+  else for (const name of [ENV.guardrailId, ENV.guardrailVersion]) delete process.env[name];
 
   return {
     bedrock,
@@ -83,6 +104,8 @@ export async function startWorkerHarness(
     dynamodb,
     idempotencyTable,
     usageTable,
+    conversationsTable,
+    cacheTable,
     configPath,
     outbound: (sub) =>
       events.published
@@ -100,7 +123,8 @@ export async function startWorkerHarness(
  * environment, for tests that call functions/lib directly with settings of their own.
  */
 export function workerDeps(harness: WorkerHarness, overrides: Partial<WorkerDeps> = {}): WorkerDeps {
-  const config = loadGatewayConfig();
+  const config = overrides.config ?? loadGatewayConfig();
+  const dynamodb = dynamoDbFromEnv();
   return {
     config,
     bedrock: createBedrockClient({ endpoint: harness.bedrock.url }),
@@ -114,6 +138,10 @@ export function workerDeps(harness: WorkerHarness, overrides: Partial<WorkerDeps
     logger: new Logger({ serviceName: "test", logLevel: "CRITICAL" }),
     metrics: new Metrics({ namespace: "Test", serviceName: "test" }),
     modelMetrics: new ModelMetrics({ namespace: "Test", serviceName: "test" }),
+    conversations: new ConversationStore({ dynamodb, tableName: harness.conversationsTable, ttlDays: config.history.ttlDays }),
+    cache: new PreparedCache({ dynamodb, tableName: harness.cacheTable }),
+    cancels: new RunningAnswers({ dynamodb, tableName: harness.conversationsTable, runExpirySeconds: 360, pollIntervalMs: 100 }),
+    guardrail: guardrailFromEnv(),
     ...overrides,
   };
 }

@@ -5,6 +5,7 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { CacheCommandError, runCacheCommand } from "./cache.js";
 import { resolveTarget, TargetError, type GatewayTarget } from "./target.js";
 import { runTierCommand } from "./tier.js";
 import { runUsageCommand } from "./usage.js";
@@ -14,6 +15,13 @@ type Command = (target: GatewayTarget, argv: string[], print: (line: string) => 
 const COMMANDS: Record<string, { run: Command; summary: string }> = {
   usage: { run: runUsageCommand, summary: "usage <user>          a user's token usage against every limit of their tier" },
   tier: { run: runTierCommand, summary: "tier <user> <tier>    move a user to a tier (Cognito groups)" },
+  cache: {
+    run: async (target, argv, print) => {
+      const code = await runCacheCommand({ ...target, print }, argv);
+      if (code !== 0) throw new CacheCommandError(`cache ${argv[0] ?? ""} failed`);
+    },
+    summary: "cache put|list|delete  prepared responses (cache put --prompt <text> --response <text> [--model <id>] [--ttl-days N])",
+  },
 };
 
 const HELP = `Usage: npm run gateway -- <command> [arguments] [options]
@@ -60,13 +68,14 @@ export async function main(args: string[], print: (line: string) => void = conso
       stack: values.stack,
       stateDir: values["state-dir"],
       usageTable: values["usage-table"],
+      cacheTable: values["cache-table"],
       userPoolId: values["user-pool-id"],
       region: values.region,
     });
     await command.run(target, rest, print);
     return 0;
   } catch (err) {
-    if (err instanceof TargetError) console.error(err.message);
+    if (err instanceof TargetError || err instanceof CacheCommandError) console.error(err.message);
     else console.error(`${name} failed: ${(err as Error).name}: ${(err as Error).message}`);
     return 1;
   } finally {
@@ -81,6 +90,7 @@ function parse(args: string[]) {
     options: {
       stack: { type: "string" },
       "usage-table": { type: "string" },
+      "cache-table": { type: "string" },
       "user-pool-id": { type: "string" },
       region: { type: "string" },
       "state-dir": { type: "string" },

@@ -15,7 +15,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { GatewayConfig } from "../../functions/lib/config/schema.js";
-import { IDEMPOTENCY_TABLE, USAGE_TABLE } from "../../functions/lib/tables.js";
+import { CACHE_TABLE, IDEMPOTENCY_TABLE, USAGE_TABLE } from "../../functions/lib/tables.js";
 import { PROJECT_ROOT, readStackConfig } from "../../local/config.js";
 import { LOCAL_CREDENTIALS } from "../../local/dynamodb.js";
 import { ENDPOINTS_FILE, type LocalEndpoints } from "../../local/endpoints.js";
@@ -49,6 +49,8 @@ export interface TargetOptions {
   /** Where the local gateway's endpoints.json is. @default `<repository>/.local` */
   stateDir?: string;
   usageTable?: string;
+  /** The stack's cache table (prepared responses). @default the stack output cacheTableName */
+  cacheTable?: string;
   userPoolId?: string;
   region?: string;
   /** Where Pulumi.yaml and the stack files are. @default the repository root */
@@ -121,7 +123,11 @@ async function deployedTarget(stack: string, options: TargetOptions): Promise<Ga
     region,
     config: stackConfig.config,
     dynamodb,
-    tables: { [USAGE_TABLE.name]: usageTable, ...(outputs.idempotencyTableName ? { [IDEMPOTENCY_TABLE.name]: outputs.idempotencyTableName } : {}) },
+    tables: {
+      [USAGE_TABLE.name]: usageTable,
+      ...(outputs.idempotencyTableName ? { [IDEMPOTENCY_TABLE.name]: outputs.idempotencyTableName } : {}),
+      ...((options.cacheTable ?? outputs.cacheTableName) ? { [CACHE_TABLE.name]: (options.cacheTable ?? outputs.cacheTableName)! } : {}),
+    },
     cognito,
     userPoolId,
     close: () => {

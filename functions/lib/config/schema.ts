@@ -59,6 +59,11 @@ export const modelSchema = z
     default: z.boolean().default(false),
     /** USD prices for cost estimates (analytics); no cost is reported for a model without them. */
     pricing: modelPricingSchema.optional(),
+    /**
+     * The model's context window in tokens: stored history that would not fit beside the system
+     * prompt, the message and the answer is left out, oldest first. @default 32000
+     */
+    contextTokens: positiveInt.min(1000).max(10_000_000).optional(),
   })
   .strict();
 

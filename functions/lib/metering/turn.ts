@@ -68,6 +68,14 @@ export class TurnMetering {
   }
 
   /**
+   * The model was called but no stream opened (a cancel while it was starting): it may have
+   * read the input, so the input estimate is charged.
+   */
+  modelCalled(): void {
+    this.opened = true;
+  }
+
+  /**
    * What the turn consumed: the model's report; else, once a stream opened, the reserved input
    * estimate and a bound of what was streamed; nothing when no model answered.
    */

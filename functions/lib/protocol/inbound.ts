@@ -21,6 +21,8 @@ export function inboundRequestSchema(maxInputChars: number) {
       maxTokens: z.number().int().positive().optional(),
       temperature: z.number().min(0).max(1).optional(),
       targetRequestId: uuid.optional(),
+      /** Paging of `conversations` and `history`: the `nextCursor` of the previous page. */
+      cursor: z.string().min(1).max(2048).optional(),
     })
     .strict()
     .superRefine((req, ctx) => {

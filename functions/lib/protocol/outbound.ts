@@ -55,7 +55,26 @@ export type OutboundBody =
     }
   | { type: "quota"; quota: Quota }
   | { type: "models"; models: ModelSummary[]; defaultModelId: string }
-  | { type: "conversations"; conversations: { conversationId: string; title: string; updatedAt: string }[] }
-  | { type: "history"; conversationId: string; turns: { role: "user" | "assistant"; text: string; at: string }[] };
+  /** Newest first; `nextCursor` (send it back as `cursor`) when there are more. */
+  | { type: "conversations"; conversations: { conversationId: string; title: string; updatedAt: string }[]; nextCursor?: string }
+  /** The newest turns (oldest first); `nextCursor` leads to older ones. */
+  | { type: "history"; conversationId: string; turns: HistoryTurn[]; nextCursor?: string }
+  /** Answer to `deleteConversation`: `deleted` is false for an unknown (or someone else's) id. */
+  | { type: "deleteConversation"; conversationId: string; deleted: boolean }
+  /** Answer to `cancel`; the cancelled answer itself ends with `done`, `stopReason: "cancelled"`. */
+  | { type: "cancel"; targetRequestId: string; status: "cancelling" | "not_running" };
+
+export interface HistoryTurn {
+  role: "user" | "assistant";
+  text: string;
+  /** When the turn's request arrived. */
+  at: string;
+  /** The answer came from the prepared-response cache. */
+  cached?: boolean;
+  /** The user stopped the answer; `text` is what was streamed until then. */
+  cancelled?: boolean;
+  /** `text` is the beginning of a longer one. */
+  truncated?: boolean;
+}
 
 export type OutboundEvent = OutboundBody & { requestId: string; seq: number };

@@ -7,18 +7,23 @@
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
 import { DEADLINE_REASON, isRetryable } from "../bedrock/errors.js";
+import type { ConverseRequest } from "../bedrock/converse.js";
+import { relayCachedAnswer } from "../cache/answer.js";
+import { findPreparedAnswer } from "../cache/lookup.js";
+import { isCancellation } from "../cancel/runs.js";
+import { turnMessages } from "../conversations/context.js";
+import { loadHistory, recordTurn } from "../conversations/turn.js";
 import { TurnMetering } from "../metering/turn.js";
 import { METRIC, MetricUnit } from "../observability/metrics.js";
 import type { ChatRequest } from "../protocol/inbound.js";
 import { GatewayError, toGatewayError } from "../protocol/errors.js";
-import type { TokenCounts } from "../protocol/outbound.js";
 import type { ResponseRelay } from "../relay/relay.js";
 import { boundedMaxTokens, resolveModel, type ResolvedTier } from "../routing/tier.js";
 import type { WorkerDeps } from "./deps.js";
 import { modelCandidates, openModelStream, recordModelFailure, type OpenStream } from "./open-stream.js";
 
 export interface ChatTurn {
-  /** The caller's Cognito sub. */
+  /** The caller's Cognito sub: whose history, cancels and usage these are. */
   userId: string;
   request: ChatRequest;
   tier: ResolvedTier;
@@ -61,7 +66,14 @@ export async function answerChat(deps: WorkerDeps, turn: ChatTurn): Promise<void
     metrics: deps.metrics,
   });
   try {
-    await streamChat(deps, turn, metering, deadline?.signal);
+    // A cancel reaches this answer through the store, from whichever instance handled it.
+    const run = await deps.cancels.start(turn.userId, turn.request.requestId);
+    try {
+      const abort = deadline ? AbortSignal.any([deadline.signal, run.signal]) : run.signal;
+      await streamChat(deps, turn, metering, { abort, deadline: deadline?.signal });
+    } finally {
+      await run.stop();
+    }
   } finally {
     deadline?.clear();
     // However the turn ended, what it consumed is charged and its reservation released (I4).
@@ -69,38 +81,82 @@ export async function answerChat(deps: WorkerDeps, turn: ChatTurn): Promise<void
   }
 }
 
-async function streamChat(deps: WorkerDeps, turn: ChatTurn, metering: TurnMetering, deadline: AbortSignal | undefined): Promise<void> {
+/** What stops a turn: `abort` fires on a cancel or at the deadline; `deadline` only at the deadline. */
+interface TurnSignals {
+  abort: AbortSignal;
+  deadline?: AbortSignal;
+}
+
+async function streamChat(deps: WorkerDeps, turn: ChatTurn, metering: TurnMetering, signals: TurnSignals): Promise<void> {
   const { config, modelMetrics } = deps;
-  const { request, tier, relay, log } = turn;
+  const { request, tier, relay, log, userId } = turn;
   const chosen = resolveModel(config, tier.tier, request.modelId);
   const conversationId = request.conversationId;
   const startedAt = performance.now();
+  const at = new Date().toISOString();
   let firstTokenAt: number | undefined;
   let stopReason = "end_turn";
-  let usage: TokenCounts = { inputTokens: 0, outputTokens: 0 };
   let outputChars = 0;
+  let answerText = "";
   if (config.observability.logPreviews) log.info("prompt preview", { preview: request.message.slice(0, 80) });
 
+  const history = await loadHistory(deps, userId, conversationId);
+  const prepared = await findPreparedAnswer(deps, log, { message: request.message, firstTurn: history.length === 0, modelId: chosen.id });
+  if (prepared) {
+    // A hit costs no tokens: nothing is reserved or settled, and the quota is unchanged.
+    const quota = await deps.usage.quota(userId, tier).catch(() => undefined);
+    relayCachedAnswer(relay, { conversationId, modelId: chosen.id, text: prepared.response, startedAt, quota });
+    modelMetrics.record(chosen.id, [[METRIC.cacheHits, MetricUnit.Count, 1]]);
+    log.info("answered from the prepared-response cache", { model_id: chosen.id });
+    const turnRecord = { requestId: request.requestId, at, userText: request.message, assistantText: prepared.response, modelId: chosen.id, stopReason: "end_turn", cached: true };
+    await recordTurn(deps, log, userId, conversationId, turnRecord, history.length === 0);
+    return;
+  }
+
   const candidates = modelCandidates(config, tier.tier, chosen, request.modelId !== undefined);
-  const messages = [{ role: "user" as const, text: request.message }];
-  const wantedTokens = Math.max(...candidates.map((model) => boundedMaxTokens(tier.tier, model, request.maxTokens)));
-  const grantedTokens = await metering.admit(config.systemPrompt, messages, wantedTokens);
+  // Each candidate's messages are fixed before admission, so what is sent is never more than
+  // what was estimated: the longest of them is reserved for.
+  const plans = candidates.map((model) => {
+    const maxTokens = boundedMaxTokens(tier.tier, model, request.maxTokens);
+    return { model, maxTokens, messages: turnMessages(config, model, maxTokens, history, request.message) };
+  });
+  const longest = plans.reduce((a, b) => (textLength(b.messages) > textLength(a.messages) ? b : a));
+  const grantedTokens = await metering.admit(config.systemPrompt, longest.messages, Math.max(...plans.map((p) => p.maxTokens)));
+  let sent: ConverseRequest | undefined;
   let opened: OpenStream;
   try {
+    // An early cancel (before this request started) stops it before any model call.
+    if (signals.abort.aborted) throw signals.abort.reason;
     opened = await openModelStream(
       deps,
       candidates,
-      (model) => ({
-        modelId: model.id,
-        system: config.systemPrompt,
-        messages,
-        maxTokens: Math.min(grantedTokens, boundedMaxTokens(tier.tier, model, request.maxTokens)),
-        temperature: request.temperature,
-      }),
+      (model) => {
+        const plan = plans.find((p) => p.model.id === model.id)!;
+        sent = {
+          modelId: model.id,
+          system: config.systemPrompt,
+          messages: plan.messages,
+          maxTokens: Math.min(grantedTokens, plan.maxTokens),
+          temperature: request.temperature,
+          guardrail: deps.guardrail,
+        };
+        return sent;
+      },
       log,
-      deadline,
+      signals.abort,
     );
   } catch (err) {
+    if (isCancellation(err)) {
+      // Stopped before the answer began: no `start`; the input the model may have read is settled.
+      if (sent) metering.modelCalled();
+      const consumed = metering.consumed();
+      const quota = await metering.settle();
+      relay.send({ type: "done", conversationId, stopReason: "cancelled", cached: false, usage: consumed, ...(quota ? { quota } : {}), latencyMs: { firstToken: null, total: Math.round(performance.now() - startedAt) } });
+      const turnRecord = { requestId: request.requestId, at, userText: request.message, assistantText: "", modelId: chosen.id, stopReason: "cancelled", cancelled: true };
+      await recordTurn(deps, log, userId, conversationId, turnRecord, history.length === 0);
+      log.info("chat cancelled before the answer began", { input_tokens: consumed.inputTokens });
+      return;
+    }
     // Nothing was generated: a throttled or unavailable model may be retried under this id.
     const failure = toGatewayError(err);
     if (isRetryable(failure)) throw new RetryableFailure(failure);
@@ -116,6 +172,7 @@ async function streamChat(deps: WorkerDeps, turn: ChatTurn, metering: TurnMeteri
       if (part.kind === "text") {
         firstTokenAt ??= performance.now();
         outputChars += part.text.length;
+        answerText += part.text;
         relay.delta(conversationId, part.text);
         // Nobody can receive the rest: stop paying for it.
         if (relay.failed) {
@@ -123,15 +180,22 @@ async function streamChat(deps: WorkerDeps, turn: ChatTurn, metering: TurnMeteri
           break;
         }
       } else if (part.kind === "stop") stopReason = part.stopReason;
-      else usage = part.usage;
     }
   } catch (err) {
-    const failure = toGatewayError(err);
-    // Stopped at the deadline: the model did not fail.
-    if (!deadline?.aborted) recordModelFailure(modelMetrics, model.id, failure);
-    log.warn("model stream failed", { code: failure.code, error_name: (err as Error)?.name, output_chars: outputChars });
-    throw failure;
+    if (isCancellation(err)) stopReason = "cancelled";
+    else {
+      const failure = toGatewayError(err);
+      // Stopped at the deadline: the model did not fail.
+      if (!signals.deadline?.aborted) recordModelFailure(modelMetrics, model.id, failure);
+      log.warn("model stream failed", { code: failure.code, error_name: (err as Error)?.name, output_chars: outputChars });
+      throw failure;
+    }
   }
+  // The model's report; a cancelled or cut stream ends before it: what was sent and streamed.
+  const usage = metering.consumed();
+  if (stopReason === "guardrail_intervened") modelMetrics.record(model.id, [[METRIC.guardrailInterventions, MetricUnit.Count, 1]]);
+  const turnRecord = { requestId: request.requestId, at, userText: request.message, assistantText: answerText, modelId: model.id, stopReason };
+  await recordTurn(deps, log, userId, conversationId, stopReason === "cancelled" ? { ...turnRecord, cancelled: true } : turnRecord, history.length === 0);
 
   const total = Math.round(performance.now() - startedAt);
   const firstToken = firstTokenAt === undefined ? null : Math.round(firstTokenAt - startedAt);
@@ -152,6 +216,8 @@ async function streamChat(deps: WorkerDeps, turn: ChatTurn, metering: TurnMeteri
     total_ms: total,
   });
 }
+
+const textLength = (messages: readonly { text: string }[]) => messages.reduce((sum, m) => sum + m.text.length, 0);
 
 function deadlineSignal(afterMs: number): { signal: AbortSignal; clear(): void } {
   const controller = new AbortController();

@@ -6,7 +6,11 @@ import type { BedrockRuntimeClient } from "@aws-sdk/client-bedrock-runtime";
 import type { Logger } from "@aws-lambda-powertools/logger";
 import type { Metrics } from "@aws-lambda-powertools/metrics";
 import type { AnalyticsRecorder } from "../analytics/recorder.js";
+import type { PreparedCache } from "../cache/store.js";
+import type { RunningAnswers } from "../cancel/runs.js";
 import type { GatewayConfig } from "../config/schema.js";
+import type { ConversationStore } from "../conversations/store.js";
+import type { GuardrailRef } from "../guardrail/settings.js";
 import type { UsageMeter } from "../metering/meter.js";
 import type { ModelMetrics } from "../observability/metrics.js";
 import type { Publisher } from "../relay/publisher.js";
@@ -29,6 +33,14 @@ export interface WorkerDeps {
    * events, so `publisher` must be the one it observes (`analytics.observe(publisher)`).
    */
   analytics?: AnalyticsRecorder;
+  /** Conversation history (conversations, history, deleteConversation; the turns a model receives). */
+  conversations: ConversationStore;
+  /** Prepared responses, looked up on a conversation's first turn. */
+  cache: PreparedCache;
+  /** Running answers and their cancels, shared by every worker instance through DynamoDB. */
+  cancels: RunningAnswers;
+  /** The Bedrock Guardrail every model call goes through; absent when `guardrail.enabled` is false. */
+  guardrail?: GuardrailRef;
   /** Abort a model stream that sends nothing for this long. @default 60000 */
   modelIdleTimeoutMs?: number;
 }

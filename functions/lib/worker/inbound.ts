@@ -15,6 +15,8 @@ import type { ChatRequest, InboundRequest } from "../protocol/inbound.js";
 import type { OutboundEvent } from "../protocol/outbound.js";
 import { ResponseRelay } from "../relay/relay.js";
 import { allowedModels, defaultModelFor, resolveTier, type ResolvedTier } from "../routing/tier.js";
+import { cancelAnswer } from "../cancel/action.js";
+import { conversationHistory, deleteConversation, listConversations } from "../conversations/actions.js";
 import { answerChat, RetryableFailure } from "./chat.js";
 import type { WorkerDeps } from "./deps.js";
 import type { ClaimOutcome } from "./request-claim.js";
@@ -112,6 +114,18 @@ async function runAction(
       case "usage":
         relay.send({ type: "quota", quota: await deps.usage.quota(ctx.userId, tier) });
         return;
+      case "conversations":
+        relay.send(await listConversations(deps.conversations, ctx.userId, request.cursor));
+        return;
+      case "history":
+        relay.send(await conversationHistory(deps.conversations, ctx.userId, request.conversationId!, request.cursor));
+        return;
+      case "deleteConversation":
+        relay.send(await deleteConversation(deps.conversations, ctx.userId, request.conversationId!));
+        return;
+      case "cancel":
+        relay.send(await cancelAnswer(deps.cancels, ctx.userId, request.targetRequestId!));
+        return;
       default:
         throw new GatewayError("invalid_request", `The "${request.action}" action is not available on this gateway yet.`, {
           details: { action: request.action },
@@ -125,6 +139,9 @@ async function runAction(
     relay.send(errorBody(failure, request.conversationId));
   }
 }
+
+/** Final events that carry conversation text (titles, turns): never kept. */
+const TEXT_BEARING = new Set(["delta", "start", "history", "conversations"]);
 
 /**
  * A retryable failure as the user hears it. When the claim could not be released, the same
@@ -150,10 +167,10 @@ function reportStoreFailure(log: Logger, outcome: ClaimOutcome & { kind: "ran" }
 }
 
 /**
- * The event a duplicate is answered with: the request's final one. Deltas (answer text) are
- * never kept: the idempotency table holds no prompt or answer text.
+ * The event a duplicate is answered with: the request's final one. Deltas (answer text) and
+ * history listings are never kept: the idempotency table holds no prompt or answer text.
  */
 function outcomeToKeep(relay: ResponseRelay): Record<string, unknown> | null {
   const last = relay.lastEvent;
-  return last && last.type !== "delta" && last.type !== "start" ? { ...last } : null;
+  return last && !TEXT_BEARING.has(last.type) ? { ...last } : null;
 }

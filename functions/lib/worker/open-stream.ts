@@ -46,6 +46,8 @@ export async function openModelStream(
       const first = await parts.next();
       return { model, parts: prepend(first, parts) };
     } catch (err) {
+      // Cancelled or out of time: no model failed, and no fallback could answer either.
+      if (signal?.aborted) throw toGatewayError(signal.reason);
       lastFailure = toGatewayError(err);
       // The deadline is the turn's, not the model's: no other model gets to run past it.
       if (signal?.aborted) throw lastFailure;
