@@ -277,12 +277,6 @@ describe("chat worker", () => {
     expect(harness.outbound(user).at(-1)).toMatchObject({ type: "error", code: "model_unavailable" });
   });
 
-  it("answers actions that later capabilities provide with a clear invalid_request", async () => {
-    const user = newUser();
-    await invoke(inboundPublish(user, [{ action: "conversations", requestId: randomUUID() }]));
-    expect(harness.outbound(user)).toEqual([expect.objectContaining({ type: "error", code: "invalid_request", details: { action: "conversations" } })]);
-  });
-
   it("passes a temperature of exactly 1, the bound itself, to the model", async () => {
     const user = newUser();
     await invoke(inboundPublish(user, [chat("Warm?", { temperature: 1 })]));

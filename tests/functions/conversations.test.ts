@@ -17,7 +17,11 @@ import { inboundPublish, startWorkerHarness, workerDeps, type WorkerHarness } fr
 let harness: WorkerHarness;
 let deps: WorkerDeps;
 beforeAll(async () => {
-  harness = await startWorkerHarness({ ...devLikeConfig(), systemPrompt: "Be brief.", history: { maxTurns: 3, ttlDays: 30 }, maxInputChars: 40_000, relay: { flushIntervalMs: 10 } });
+  const base = devLikeConfig();
+  // Long histories are what is tested here, not token limits: room for ~35 KB turns.
+  const roomy = { daily: { inputTokens: 10_000_000, outputTokens: 1_000_000 }, monthly: { inputTokens: 100_000_000, outputTokens: 10_000_000 } };
+  const tiers = { ...base.tiers, default: { ...base.tiers.default!, limits: roomy } };
+  harness = await startWorkerHarness({ ...base, tiers, systemPrompt: "Be brief.", history: { maxTurns: 3, ttlDays: 30 }, maxInputChars: 40_000, relay: { flushIntervalMs: 10 } });
   deps = workerDeps(harness);
 });
 afterAll(() => harness?.close());
