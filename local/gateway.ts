@@ -6,7 +6,7 @@
  */
 import { ResourceInUseException } from "@aws-sdk/client-dynamodb";
 import { defaultProvider } from "@aws-sdk/credential-provider-node";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { GatewayConfig } from "../functions/lib/config/schema.js";
@@ -26,6 +26,8 @@ import {
 } from "./events/index.js";
 import { applyEnvironment, type LambdaEnvironment, lambdaVariables, loadGatewayHandlers } from "./lambda.js";
 import { assertPortFree } from "./ports.js";
+import { startWebServer, type WebServer } from "./web.js";
+import { ensureWebBuild } from "../web/build.js";
 
 export type ModelMode = "fake" | "bedrock";
 
@@ -36,6 +38,8 @@ export interface LocalGatewayPorts {
   dynamodb?: number;
   /** The Bedrock-compatible model server (fake mode only). */
   bedrock?: number;
+  /** The web UI (http://localhost:<port>). */
+  web?: number;
 }
 
 export interface LocalGatewayOptions {
@@ -51,6 +55,8 @@ export interface LocalGatewayOptions {
   stateDir?: string;
   /** Serve the Events API over TLS, as Amplify needs. @default true */
   tls?: boolean;
+  /** Serve the chat UI (building web/ first when its output is stale) and set `webUrl`. @default true */
+  web?: boolean;
   /** Fixed ports; 0 or absent picks a free one. */
   ports?: LocalGatewayPorts;
   /** Progress lines while starting. */
@@ -73,6 +79,8 @@ export interface LocalGateway {
   events: EventsServer;
   /** The model server (fake mode only). */
   bedrock?: BedrockServer;
+  /** The chat UI's server (unless started with `web: false`). */
+  web?: WebServer;
   dynamodb: { endpoint: string; tables: Record<string, string> };
   /** The child processes it started; all gone once stop() resolves. */
   processes: { name: string; pid: number }[];
@@ -85,6 +93,7 @@ const PORT_FLAGS: Record<keyof LocalGatewayPorts, string> = {
   cognito: "--cognito-port",
   dynamodb: "--dynamodb-port",
   bedrock: "--bedrock-port",
+  web: "--web-port",
 };
 
 /** How long stop() lets running workers finish before their databases go away. */
@@ -117,6 +126,9 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     if (options.persist) await mkdir(join(persistDir, "dynamodb"), { recursive: true });
     else running.temporaryDir = await mkdtemp(join(tmpdir(), "ai-gateway-cognito-"));
 
+    // Building the UI (only when web/ changed) overlaps the child processes' start-up.
+    const webBuild = options.web === false ? undefined : ensureWebBuild({ log });
+    webBuild?.catch(() => undefined);
     log(`starting DynamoDB Local, cognito-local${model === "fake" ? " and the model server" : ""}`);
     const [dynamodb, cognito, bedrock] = await allStarted([
       startDynamoDbLocal({ port: ports.dynamodb || undefined, dataDir: options.persist ? join(persistDir, "dynamodb") : undefined, region }).then(
@@ -132,6 +144,27 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     const pool = await provisionUserPool(cognito, { poolName: `ai-gateway-${stack}`, tiers: config.tiers });
     const configPath = join(stateDir, `gateway-config.${stack}.json`);
     await writeFile(configPath, JSON.stringify(config));
+
+    // The web UI starts before the Events server, so its origin is known to whoever checks origins.
+    const web = webBuild
+      ? (running.web = await startWebServer({
+          distDir: (await webBuild).dir,
+          port: ports.web || 0,
+          config: {
+            region,
+            appName: `AI Gateway (${stack}, local)`,
+            cognito: {
+              userPoolId: pool.userPoolId,
+              userPoolClientId: pool.userPoolClientId,
+              endpoint: cognito.endpoint,
+              // cognito-local supports this flow only, and no MFA.
+              authFlow: "USER_PASSWORD_AUTH",
+              mfa: "OFF",
+            },
+            demoUsers: pool.users,
+          },
+        }))
+      : undefined;
 
     // The server needs its handlers now, and the handlers need the server's URL at import.
     let resolveHandlers!: (handlers: GatewayHandlers) => void;
@@ -154,6 +187,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       },
     });
     running.events = events;
+    web?.relayTo({ port: events.port, ca: certificate ? await readFile(certificate.caCertPath, "utf8") : undefined });
 
     const lambdaEnv: LambdaEnvironment = {
       stack,
@@ -180,7 +214,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       },
       cognito: { endpoint: cognito.endpoint, userPoolId: pool.userPoolId, userPoolClientId: pool.userPoolClientId },
       users: pool.users,
-      webUrl: null,
+      webUrl: web?.url ?? null,
     };
     const endpointsFile = join(stateDir, ENDPOINTS_FILE);
     const written = await writeEndpointsFile(endpointsFile, endpoints);
@@ -196,6 +230,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       endpointsFile,
       events,
       bedrock,
+      web,
       dynamodb: { endpoint: dynamodb.endpoint, tables },
       processes: [
         { name: "DynamoDB Local", pid: dynamodb.pid },
@@ -215,6 +250,7 @@ interface Running {
   cognito?: CognitoLocal;
   bedrock?: BedrockServer;
   events?: EventsServer;
+  web?: WebServer;
   temporaryDir?: string;
   restoreEnvironment?: () => void;
   removeEndpoints?: () => Promise<void>;
@@ -236,6 +272,7 @@ async function allStarted<T extends readonly unknown[]>(starts: { [K in keyof T]
 async function stopRunning(running: Running): Promise<void> {
   const quietly = (step: Promise<unknown> | undefined) => step?.catch(() => undefined);
   await quietly(running.removeEndpoints?.());
+  await quietly(running.web?.close());
   await quietly(running.events?.close());
   await quietly(running.bedrock?.close());
   if (running.events) {

@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import type { LocalGatewayOptions, ModelMode } from "./gateway.js";
 
 /** Well-known ports, so clients configured once keep working; 0 picks a free one. */
-export const DEFAULT_PORTS = { events: 8443, cognito: 9229, dynamodb: 8000, bedrock: 0 } as const;
+export const DEFAULT_PORTS = { events: 8443, cognito: 9229, dynamodb: 8000, bedrock: 0, web: 8090 } as const;
 
 export const USAGE = `Usage: npm start -- [options]
 
@@ -16,6 +16,7 @@ export const USAGE = `Usage: npm start -- [options]
   --cognito-port <n>     cognito-local (default: ${DEFAULT_PORTS.cognito})
   --dynamodb-port <n>    DynamoDB Local (default: ${DEFAULT_PORTS.dynamodb})
   --bedrock-port <n>     the model server (default: a free port)
+  --web-port <n>         the chat UI, http://localhost:<n> (default: ${DEFAULT_PORTS.web})
   -h, --help             this text
 Ports set to 0 are picked free.`;
 
@@ -40,6 +41,7 @@ export function parseStartArgs(argv: string[]): LocalGatewayOptions | "help" {
       "cognito-port": { type: "string" },
       "dynamodb-port": { type: "string" },
       "bedrock-port": { type: "string" },
+      "web-port": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -57,6 +59,7 @@ export function parseStartArgs(argv: string[]): LocalGatewayOptions | "help" {
       cognito: portOption(values["cognito-port"], DEFAULT_PORTS.cognito, "--cognito-port"),
       dynamodb: portOption(values["dynamodb-port"], DEFAULT_PORTS.dynamodb, "--dynamodb-port"),
       bedrock: portOption(values["bedrock-port"], DEFAULT_PORTS.bedrock, "--bedrock-port"),
+      web: portOption(values["web-port"], DEFAULT_PORTS.web, "--web-port"),
     },
   };
 }

@@ -15,7 +15,7 @@ import type { LocalEndpoints } from "../../local/endpoints.js";
 import { chatOnce, descendantPids, isRunning, signInDemoUser } from "./support/gateway.js";
 
 const ROOT = join(import.meta.dirname, "../..");
-const FREE_PORTS = ["--events-port", "0", "--cognito-port", "0", "--dynamodb-port", "0"];
+const FREE_PORTS = ["--events-port", "0", "--cognito-port", "0", "--dynamodb-port", "0", "--web-port", "0"];
 
 let stateDir: string;
 const children: ChildProcess[] = [];

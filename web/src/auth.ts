@@ -119,8 +119,10 @@ export function signOutEverywhere(): Promise<void> {
 }
 
 /** Amplify's errors carry a name; turn the common ones into sentences, never raw text. */
-export function signInErrorSentence(error: unknown): string {
+export function signInErrorSentence(error: unknown, phase: "password" | "challenge" = "password"): string {
   const name = (error as { name?: string })?.name ?? "";
+  // cognito-local answers a wrong password with InvalidPasswordException.
+  if (phase === "password" && name === "InvalidPasswordException") return "The e-mail address or password is not right.";
   switch (name) {
     case "NotAuthorizedException":
     case "UserNotFoundException":

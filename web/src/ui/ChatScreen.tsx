@@ -32,6 +32,14 @@ export function ChatScreen({ config, user, onSignOut }: { config: WebConfig; use
     session.start();
     return () => session.close();
   }, [session]);
+  // The drawer (phone width) closes with Escape wherever the focus is, and takes the focus when it opens.
+  useEffect(() => {
+    if (!sidebarOpen) return;
+    document.querySelector<HTMLElement>("#sidebar .close-drawer")?.focus();
+    const onKey = (e: KeyboardEvent) => e.key === "Escape" && setSidebarOpen(false);
+    document.addEventListener("keydown", onKey);
+    return () => document.removeEventListener("keydown", onKey);
+  }, [sidebarOpen]);
   useEffect(() => {
     if (state.selectedModelId) localStorage.setItem(MODEL_KEY, state.selectedModelId);
   }, [state.selectedModelId]);

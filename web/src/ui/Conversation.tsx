@@ -34,6 +34,7 @@ function Message({ message, modelName, now }: { message: ChatMessage; modelName?
       aria-label={isUser ? "You" : "Answer"}
       aria-busy={message.status === "streaming" || message.status === "waiting"}
       data-status={message.status}
+      data-request-id={message.requestId}
     >
       <header class="message-author">
         {isUser ? "You" : (modelName ?? "Assistant")}

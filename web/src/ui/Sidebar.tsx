@@ -14,7 +14,7 @@ interface SidebarProps {
 
 export function Sidebar({ state, now, onNewChat, onOpen, onDelete, onClose }: SidebarProps) {
   return (
-    <aside class="sidebar" id="sidebar" aria-label="Conversations and usage" onKeyDown={(e) => e.key === "Escape" && onClose()}>
+    <aside class="sidebar" id="sidebar" aria-label="Conversations and usage">
       <button type="button" class="secondary close-drawer" onClick={onClose}>Close</button>
       <button type="button" class="new-chat" onClick={onNewChat}>+ New chat</button>
       <nav aria-labelledby="conversations-title">

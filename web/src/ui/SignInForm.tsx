@@ -17,7 +17,7 @@ export function SignInForm({ config, onSignedIn }: { config: WebConfig; onSigned
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
-  const follow = async (next: () => Promise<SignInStep>) => {
+  const follow = async (next: () => Promise<SignInStep>, phase: "password" | "challenge") => {
     setBusy(true);
     setError(null);
     try {
@@ -27,7 +27,7 @@ export function SignInForm({ config, onSignedIn }: { config: WebConfig; onSigned
       if (result.kind === "unsupported") setError(`This account needs a sign-in step the chat does not offer (${result.step}). Ask your administrator.`);
       setStep(result);
     } catch (err) {
-      setError(signInErrorSentence(err));
+      setError(signInErrorSentence(err, phase));
     } finally {
       setBusy(false);
     }
@@ -35,11 +35,11 @@ export function SignInForm({ config, onSignedIn }: { config: WebConfig; onSigned
 
   const submitPassword = (e: Event) => {
     e.preventDefault();
-    void follow(() => signInWithPassword(config, username.trim(), password));
+    void follow(() => signInWithPassword(config, username.trim(), password), "password");
   };
   const submitChallenge = (e: Event) => {
     e.preventDefault();
-    void follow(() => answerChallenge(config, username.trim(), answer.trim()));
+    void follow(() => answerChallenge(config, username.trim(), answer.trim()), "challenge");
   };
 
   const challenge = step && step.kind !== "done" && step.kind !== "unsupported" ? step : null;
