@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, gatewayConfigFromPulumi, parseGatewayConfig } from "./functions/lib/config/parse.js";
 import { AiGateway } from "./components/aiGateway.js";
 import { awsProviderArgs } from "./components/lib/providerArgs.js";
+import { ensureWebBuild } from "./web/build.js";
 
 const project = pulumi.getProject();
 const stack = pulumi.getStack();
@@ -31,7 +32,9 @@ const { region, providerArgs, config } = stackConfig;
 
 const provider = new aws.Provider("aws", providerArgs);
 
-const gateway = new AiGateway("gateway", { config, region, stack }, { providers: { aws: provider } });
+// The chat UI is built here, like the Lambda bundles, and uploaded file by file.
+const web = await ensureWebBuild();
+const gateway = new AiGateway("gateway", { config, region, stack, webDistDir: web.dir }, { providers: { aws: provider } });
 
 export { region };
 export const eventsHttpEndpoint = gateway.events.httpEndpoint;
@@ -40,3 +43,4 @@ export const userPoolId = gateway.identity.userPool.id;
 export const userPoolClientId = gateway.identity.client.id;
 export const inboundNamespace = gateway.inboundNamespace;
 export const outboundNamespace = gateway.outboundNamespace;
+export const webUrl = gateway.web!.url;

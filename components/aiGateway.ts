@@ -18,6 +18,8 @@ import { allowlistArns } from "./lib/bedrockArns.js";
 import { channelNamespaceArn } from "./lib/iam.js";
 import { Tables } from "./tables.js";
 import { WebAcl } from "./webAcl.js";
+import { WebApp, WebAppConfig } from "./webApp.js";
+import { identityProviderSpecs } from "./lib/identityProviders.js";
 
 export interface AiGatewayArgs {
   /** The validated `ai-gateway:*` config (parseGatewayConfig). */
@@ -26,6 +28,8 @@ export interface AiGatewayArgs {
   region: string;
   /** The Pulumi stack, logged by every function. */
   stack: string;
+  /** The built chat UI (web/build.ts ensureWebBuild); the web app is deployed when given. @default none */
+  webDistDir?: string;
   /** Function entry files, relative to the repository root. @default the files in functions/ */
   entries?: { onSubscribe?: string; chatWorker?: string; dlqConsumer?: string };
 }
@@ -39,6 +43,7 @@ export class AiGateway extends pulumi.ComponentResource {
   readonly subscribeAuthorizer: GatewayFunction;
   readonly webAcl?: WebAcl;
   readonly alarms?: Alarms;
+  readonly web?: WebApp;
   readonly inboundNamespace: pulumi.Output<string>;
   readonly outboundNamespace: pulumi.Output<string>;
 
@@ -49,9 +54,20 @@ export class AiGateway extends pulumi.ComponentResource {
     const partition = aws.getPartitionOutput({}, { parent: this });
     const accountId = caller.accountId;
 
+    // The web app's hosting comes first: its URL is a callback URL of the user pool client.
+    if (args.webDistDir) {
+      this.web = new WebApp(`${name}-web`, { distDir: args.webDistDir, region, hostedUiDomainPrefix: config.identity.domainPrefix }, { parent: this });
+    }
+
     this.identity = new Identity(
       `${name}-identity`,
-      { identity: config.identity, tiers: config.tiers, deletionProtection: config.protection.deletionProtection },
+      {
+        identity: config.identity,
+        tiers: config.tiers,
+        deletionProtection: config.protection.deletionProtection,
+        // The hosted UI returns to exactly this URL, which the page's Amplify config names too.
+        appUrls: this.web ? [pulumi.interpolate`${this.web.url}/`] : [],
+      },
       { parent: this },
     );
 
@@ -144,6 +160,42 @@ export class AiGateway extends pulumi.ComponentResource {
       );
     }
 
+    if (this.web) {
+      const { domainPrefix } = config.identity;
+      const webUrl = this.web.url;
+      new WebAppConfig(
+        `${name}-web-config`,
+        {
+          app: this.web,
+          config: pulumi.all([this.events.httpEndpoint, this.events.realtimeEndpoint, this.identity.userPool.id, this.identity.client.id, webUrl]).apply(
+            ([httpEndpoint, realtimeEndpoint, userPoolId, userPoolClientId, url]) => ({
+              region,
+              appName: `AI Gateway (${stack})`,
+              events: { httpEndpoint, realtimeEndpoint },
+              cognito: {
+                userPoolId,
+                userPoolClientId,
+                authFlow: "USER_SRP_AUTH" as const,
+                mfa: config.identity.mfa,
+                ...(domainPrefix
+                  ? {
+                      oauth: {
+                        domain: `${domainPrefix}.auth.${region}.amazoncognito.com`,
+                        scopes: ["openid", "email", "profile"],
+                        redirectSignIn: [`${url}/`],
+                        redirectSignOut: [`${url}/`],
+                        providers: identityProviderSpecs(config.identity.providers).map((p) => p.providerName),
+                      },
+                    }
+                  : {}),
+              },
+            }),
+          ),
+        },
+        { parent: this },
+      );
+    }
+
     this.inboundNamespace = this.channels.namespaces.inbound.name;
     this.outboundNamespace = this.channels.namespaces.outbound.name;
 
@@ -154,6 +206,7 @@ export class AiGateway extends pulumi.ComponentResource {
       userPoolClientId: this.identity.client.id,
       inboundNamespace: this.inboundNamespace,
       outboundNamespace: this.outboundNamespace,
+      webUrl: this.web?.url,
     });
   }
 }

@@ -80,6 +80,18 @@ export function mockResourceState(args: pulumi.runtime.MockResourceArgs, region:
     case "aws:wafv2/webAcl:WebAcl":
       state.arn = `arn:aws:wafv2:${region}:${account}:regional/webacl/${physical}/mock-id`;
       break;
+    case "aws:s3/bucket:Bucket":
+      Object.assign(state, {
+        bucket: inputs.bucket ?? physical,
+        arn: `arn:aws:s3:::${String(inputs.bucket ?? physical)}`,
+        bucketRegionalDomainName: `${String(inputs.bucket ?? physical)}.s3.${region}.amazonaws.com`,
+      });
+      id = String(inputs.bucket ?? physical);
+      break;
+    case "aws:cloudfront/distribution:Distribution":
+      id = `E${args.name.replace(/[^a-z0-9]/gi, "").slice(0, 12).toUpperCase()}`;
+      Object.assign(state, { arn: `arn:aws:cloudfront::${account}:distribution/${id}`, domainName: `d${id.toLowerCase()}.cloudfront.net` });
+      break;
     case "aws:sns/topic:Topic":
       state.arn = `arn:aws:sns:${region}:${account}:${physical}`;
       id = state.arn as string;

@@ -44,6 +44,7 @@ describe("dev stack: provider and tags", () => {
       userPoolClientId: expect.stringMatching(/^client/),
       inboundNamespace: "Inbound-Messages",
       outboundNamespace: "Outbound-Messages",
+      webUrl: expect.stringMatching(/^https:\/\/d[a-z0-9]+\.cloudfront\.net$/),
     });
   });
 });
