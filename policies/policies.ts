@@ -7,6 +7,7 @@
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { workerErrorAlarm } from "./rules/alarms";
 import { appsyncPolicies } from "./rules/appsync";
+import { cloudfrontPolicies } from "./rules/cloudfront";
 import { dataStorePolicies } from "./rules/data-stores";
 import { iamPolicies } from "./rules/iam";
 import { identityAndLogPolicies } from "./rules/identity-and-logs";
@@ -23,6 +24,7 @@ export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
   ...lambdaPolicies,
   ...dataStorePolicies,
   ...s3Policies,
+  ...cloudfrontPolicies,
   ...identityAndLogPolicies,
   requiredTags,
   ...stackConfigPolicies,
