@@ -8,8 +8,8 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { readdirSync } from "node:fs";
-import { extname, join, relative, sep } from "node:path";
+import { extname, join } from "node:path";
+import { webFiles } from "../web/build.js";
 import type { WebConfig } from "../web/src/config.js";
 import { contentSecurityPolicy } from "../web/security-headers.js";
 
@@ -39,14 +39,6 @@ export interface WebAppArgs {
   customDomain?: { aliases: string[]; certificateArn: string };
   /** CloudFront price class. @default "PriceClass_100" */
   priceClass?: string;
-}
-
-/** Every file under `dir`, as paths relative to it, dot files excluded (the build stamp). */
-export function webFiles(dir: string): string[] {
-  return (readdirSync(dir, { recursive: true, withFileTypes: true }) as import("node:fs").Dirent[])
-    .filter((entry) => entry.isFile() && !entry.name.startsWith("."))
-    .map((entry) => relative(dir, join(entry.parentPath, entry.name)).split(sep).join("/"))
-    .sort();
 }
 
 /**

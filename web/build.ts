@@ -6,8 +6,9 @@
  * Vite is imported only when a build is needed, so an up-to-date start stays fast.
  */
 import { createHash } from "node:crypto";
+import { type Dirent, readdirSync } from "node:fs";
 import { readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { dirname, join, relative } from "node:path";
+import { dirname, join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const WEB_DIR = dirname(fileURLToPath(import.meta.url));
@@ -73,3 +74,12 @@ export async function ensureWebBuild(options: { log?: (line: string) => void } =
     await rm(outDir, { recursive: true, force: true });
   }
 }
+
+/** Every file under `dir`, as paths relative to it, dot files excluded (the build stamp). */
+export function webFiles(dir: string): string[] {
+  return (readdirSync(dir, { recursive: true, withFileTypes: true }) as Dirent[])
+    .filter((entry) => entry.isFile() && !entry.name.startsWith("."))
+    .map((entry) => relative(dir, join(entry.parentPath, entry.name)).split(sep).join("/"))
+    .sort();
+}
+

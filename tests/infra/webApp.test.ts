@@ -5,8 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { runMockedStack, type MockedStack } from "../../tools/mocked-stack.js";
-import { webFiles } from "../../components/webApp.js";
-import { WEB_DIST } from "../../web/build.js";
+import { WEB_DIST, webFiles } from "../../web/build.js";
 import type { WebConfig } from "../../web/src/config.js";
 import { one, ofType, statementsOf, T } from "./stackQueries.js";
 
