@@ -24,6 +24,8 @@ export async function launchChromium(): Promise<Browser> {
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1280, height: 800 },
+    // No drawer animation: screenshots show the finished state, not a frame of the slide.
+    reducedMotion: "reduce",
     args: [
       "--headless",
       "--no-sandbox",
