@@ -10,6 +10,7 @@ import { AiGateway } from "./components/aiGateway.js";
 import { awsProviderArgs } from "./components/lib/providerArgs.js";
 import { stacklessRunError } from "./components/lib/runError.js";
 import { CACHE_TABLE, USAGE_TABLE } from "./functions/lib/tables.js";
+import { ensureWebBuild } from "./web/build.js";
 
 const project = pulumi.getProject();
 const stack = pulumi.getStack();
@@ -36,7 +37,9 @@ for (const warning of configWarnings(config)) pulumi.log.warn(warning);
 
 const provider = new aws.Provider("aws", providerArgs);
 
-const gateway = new AiGateway("gateway", { config, region, stack }, { providers: { aws: provider } });
+// The chat UI is built here, like the Lambda bundles, and uploaded file by file.
+const web = await ensureWebBuild();
+const gateway = new AiGateway("gateway", { config, region, stack, webDistDir: web.dir }, { providers: { aws: provider } });
 
 export { region };
 export const eventsHttpEndpoint = gateway.events.httpEndpoint;
@@ -54,3 +57,4 @@ export const athenaDatabase = gateway.analytics?.database.name;
 /** For `npm run gateway -- usage|tier|cache --stack <name>`. */
 export const usageTableName = gateway.tables.tables[USAGE_TABLE.name]!.name;
 export const cacheTableName = gateway.tables.tables[CACHE_TABLE.name]!.name;
+export const webUrl = gateway.web!.url;

@@ -24,6 +24,8 @@ import { LogQueries } from "./logQueries.js";
 import { PreparedResponses } from "./preparedResponses.js";
 import { Tables } from "./tables.js";
 import { WebAcl } from "./webAcl.js";
+import { WebApp, WebAppConfig } from "./webApp.js";
+import { identityProviderSpecs } from "./lib/identityProviders.js";
 
 export interface AiGatewayArgs {
   /** The validated `ai-gateway:*` config (parseGatewayConfig). */
@@ -32,6 +34,8 @@ export interface AiGatewayArgs {
   region: string;
   /** The Pulumi stack, logged by every function. */
   stack: string;
+  /** The built chat UI (web/build.ts ensureWebBuild); the web app is deployed when given. @default none */
+  webDistDir?: string;
   /** Function entry files, relative to the repository root. @default the files in functions/ */
   entries?: { onSubscribe?: string; chatWorker?: string; dlqConsumer?: string };
 }
@@ -50,6 +54,7 @@ export class AiGateway extends pulumi.ComponentResource {
   readonly logQueries: LogQueries;
   readonly guardrail?: Guardrail;
   readonly preparedResponses: PreparedResponses;
+  readonly web?: WebApp;
   readonly inboundNamespace: pulumi.Output<string>;
   readonly outboundNamespace: pulumi.Output<string>;
 
@@ -60,9 +65,20 @@ export class AiGateway extends pulumi.ComponentResource {
     const partition = aws.getPartitionOutput({}, { parent: this });
     const accountId = caller.accountId;
 
+    // The web app's hosting comes first: its URL is a callback URL of the user pool client.
+    if (args.webDistDir) {
+      this.web = new WebApp(`${name}-web`, { distDir: args.webDistDir, region, hostedUiDomainPrefix: config.identity.domainPrefix }, { parent: this });
+    }
+
     this.identity = new Identity(
       `${name}-identity`,
-      { identity: config.identity, tiers: config.tiers, deletionProtection: config.protection.deletionProtection },
+      {
+        identity: config.identity,
+        tiers: config.tiers,
+        deletionProtection: config.protection.deletionProtection,
+        // The hosted UI returns to exactly this URL, which the page's Amplify config names too.
+        appUrls: this.web ? [pulumi.interpolate`${this.web.url}/`] : [],
+      },
       { parent: this },
     );
 
@@ -202,6 +218,42 @@ export class AiGateway extends pulumi.ComponentResource {
       { parent: this },
     );
 
+    if (this.web) {
+      const { domainPrefix } = config.identity;
+      const webUrl = this.web.url;
+      new WebAppConfig(
+        `${name}-web-config`,
+        {
+          app: this.web,
+          config: pulumi.all([this.events.httpEndpoint, this.events.realtimeEndpoint, this.identity.userPool.id, this.identity.client.id, webUrl]).apply(
+            ([httpEndpoint, realtimeEndpoint, userPoolId, userPoolClientId, url]) => ({
+              region,
+              appName: `AI Gateway (${stack})`,
+              events: { httpEndpoint, realtimeEndpoint },
+              cognito: {
+                userPoolId,
+                userPoolClientId,
+                authFlow: "USER_SRP_AUTH" as const,
+                mfa: config.identity.mfa,
+                ...(domainPrefix
+                  ? {
+                      oauth: {
+                        domain: `${domainPrefix}.auth.${region}.amazoncognito.com`,
+                        scopes: ["openid", "email", "profile"],
+                        redirectSignIn: [`${url}/`],
+                        redirectSignOut: [`${url}/`],
+                        providers: identityProviderSpecs(config.identity.providers).map((p) => p.providerName),
+                      },
+                    }
+                  : {}),
+              },
+            }),
+          ),
+        },
+        { parent: this },
+      );
+    }
+
     this.inboundNamespace = this.channels.namespaces.inbound.name;
     this.outboundNamespace = this.channels.namespaces.outbound.name;
 
@@ -215,6 +267,7 @@ export class AiGateway extends pulumi.ComponentResource {
       outboundNamespace: this.outboundNamespace,
       dashboardUrl: this.dashboard.url,
       alarmTopicArn: this.alarms.topic.arn,
+      webUrl: this.web?.url,
     });
   }
 }

@@ -17,6 +17,11 @@ export interface IdentityArgs {
   tiers: GatewayConfig["tiers"];
   /** Refuse deleting the user pool (and its users). @default false */
   deletionProtection?: boolean;
+  /**
+   * URLs of apps deployed with the stack (the web app), added to the client's callback and
+   * sign-out URLs beside `identity.callbackUrls`/`logoutUrls`. @default []
+   */
+  appUrls?: pulumi.Input<string>[];
 }
 
 export class Identity extends pulumi.ComponentResource {
@@ -73,7 +78,8 @@ export class Identity extends pulumi.ComponentResource {
     );
 
     // Hosted UI and federation need an OAuth flow, which Cognito accepts only with callbacks.
-    const oauth = identity.callbackUrls.length > 0;
+    const appUrls = args.appUrls ?? [];
+    const oauth = identity.callbackUrls.length > 0 || appUrls.length > 0;
     this.client = new aws.cognito.UserPoolClient(
       `${name}-client`,
       {
@@ -92,8 +98,8 @@ export class Identity extends pulumi.ComponentResource {
               allowedOauthFlowsUserPoolClient: true,
               allowedOauthFlows: ["code"],
               allowedOauthScopes: ["openid", "email", "profile"],
-              callbackUrls: identity.callbackUrls,
-              logoutUrls: identity.logoutUrls,
+              callbackUrls: [...identity.callbackUrls, ...appUrls],
+              logoutUrls: [...identity.logoutUrls, ...appUrls],
             }
           : {}),
       },

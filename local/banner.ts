@@ -16,6 +16,7 @@ export function formatBanner(gateway: LocalGateway, options: Pick<LocalGatewayOp
   const lines = [
     "",
     `AI gateway, local mode: stack "${gateway.stack}" (${gateway.region})`,
+    ...(endpoints.webUrl ? [`  Chat UI       ${endpoints.webUrl}  (open it in a browser; sign in as a demo user)`] : []),
     `  Events API    ${endpoints.events.httpEndpoint}`,
     `  Realtime      ${endpoints.events.realtimeEndpoint}`,
     ...(endpoints.events.caCertPath

@@ -1,7 +1,7 @@
 /**
  * `.local/endpoints.json`: how clients (tests, the web UI, your own scripts) find a running
- * local gateway. Its shape is the contract in DESIGN section 8; `webUrl` stays null until the
- * gateway serves a web UI.
+ * local gateway. Its shape is the contract in DESIGN section 8; `webUrl` is the chat UI
+ * (http://localhost:<port>), null when the gateway was started without it.
  */
 import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import type { DemoUser } from "./cognito.js";
@@ -21,7 +21,7 @@ export interface LocalEndpoints {
   cognito: { endpoint: string; userPoolId: string; userPoolClientId: string };
   /** One demo user per tier. */
   users: DemoUser[];
-  /** The web UI's URL; null while the gateway has no web UI to serve. */
+  /** The chat UI's URL (`http://localhost:<port>`); null when started with `web: false`. */
   webUrl: string | null;
   /**
    * DynamoDB Local and the gateway's table names by logical name (`TableSchema.name`), for

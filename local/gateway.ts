@@ -6,7 +6,7 @@
  */
 import { ResourceInUseException } from "@aws-sdk/client-dynamodb";
 import { defaultProvider } from "@aws-sdk/credential-provider-node";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { GatewayConfig } from "../functions/lib/config/schema.js";
@@ -29,6 +29,8 @@ import {
 import { type LocalFirehose, startLocalFirehose } from "./firehose/index.js";
 import { applyEnvironment, type LambdaEnvironment, lambdaVariables, loadGatewayHandlers } from "./lambda.js";
 import { assertPortFree } from "./ports.js";
+import { startWebServer, type WebServer } from "./web.js";
+import { ensureWebBuild } from "../web/build.js";
 
 export type ModelMode = "fake" | "bedrock";
 
@@ -41,6 +43,8 @@ export interface LocalGatewayPorts {
   bedrock?: number;
   /** The Firehose-compatible analytics endpoint (when the stack has analytics on). */
   firehose?: number;
+  /** The web UI (http://localhost:<port>). */
+  web?: number;
 }
 
 export interface LocalGatewayOptions {
@@ -56,6 +60,8 @@ export interface LocalGatewayOptions {
   stateDir?: string;
   /** Serve the Events API over TLS, as Amplify needs. @default true */
   tls?: boolean;
+  /** Serve the chat UI (building web/ first when its output is stale) and set `webUrl`. @default true */
+  web?: boolean;
   /** Fixed ports; 0 or absent picks a free one. */
   ports?: LocalGatewayPorts;
   /** Progress lines while starting. */
@@ -78,6 +84,8 @@ export interface LocalGateway {
   events: EventsServer;
   /** The model server (fake mode only). */
   bedrock?: BedrockServer;
+  /** The chat UI's server (unless started with `web: false`). */
+  web?: WebServer;
   dynamodb: { endpoint: string; tables: Record<string, string> };
   /** The local Firehose writing Parquet under `<stateDir>/analytics` (absent with analytics off). */
   firehose?: LocalFirehose;
@@ -93,6 +101,7 @@ const PORT_FLAGS: Record<keyof LocalGatewayPorts, string> = {
   dynamodb: "--dynamodb-port",
   bedrock: "--bedrock-port",
   firehose: "--firehose-port",
+  web: "--web-port",
 };
 
 /** The Events server's plain-HTTP listener that takes the worker's publishes. */
@@ -129,6 +138,9 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     if (options.persist) await mkdir(join(persistDir, "dynamodb"), { recursive: true });
     else running.temporaryDir = await mkdtemp(join(tmpdir(), "ai-gateway-cognito-"));
 
+    // Building the UI (only when web/ changed) overlaps the child processes' start-up.
+    const webBuild = options.web === false ? undefined : ensureWebBuild({ log });
+    webBuild?.catch(() => undefined);
     log(`starting DynamoDB Local, cognito-local${model === "fake" ? " and the model server" : ""}`);
     const [dynamodb, cognito, bedrock] = await allStarted([
       startDynamoDbLocal({ port: ports.dynamodb || undefined, dataDir: options.persist ? join(persistDir, "dynamodb") : undefined, region }).then(
@@ -160,6 +172,27 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
     const configPath = join(stateDir, `gateway-config.${stack}.json`);
     await writeFile(configPath, JSON.stringify(config));
 
+    // The web UI starts before the Events server, so its origin is known to whoever checks origins.
+    const web = webBuild
+      ? (running.web = await startWebServer({
+          distDir: (await webBuild).dir,
+          port: ports.web || 0,
+          config: {
+            region,
+            appName: `AI Gateway (${stack}, local)`,
+            cognito: {
+              userPoolId: pool.userPoolId,
+              userPoolClientId: pool.userPoolClientId,
+              endpoint: cognito.endpoint,
+              // cognito-local supports this flow only, and no MFA.
+              authFlow: "USER_PASSWORD_AUTH",
+              mfa: "OFF",
+            },
+            demoUsers: pool.users,
+          },
+        }))
+      : undefined;
+
     // The server needs its handlers now, and the handlers need the server's URL at import.
     let resolveHandlers!: (handlers: GatewayHandlers) => void;
     const handlers = new Promise<GatewayHandlers>((r) => (resolveHandlers = r));
@@ -172,8 +205,8 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       ...(certificate
         ? { tls: { key: certificate.key, cert: certificate.cert }, plainListeners: [{ name: WORKER_LISTENER, port: 0, surface: "publisher" as const }] }
         : {}),
-      // No web UI is served yet, so no browser page may use the API.
-      allowedOrigins: [],
+      // Browser pages only from the chat UI this gateway serves (its relay forwards their Origin).
+      allowedOrigins: web ? [web.origin] : [],
       // The certificate names localhost; Amplify derives wss://<this host>/event/realtime.
       advertisedHost: "localhost",
       namespaces: gatewayNamespaces({
@@ -186,6 +219,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       },
     });
     running.events = events;
+    web?.relayTo({ port: events.port, ca: certificate ? await readFile(certificate.caCertPath, "utf8") : undefined });
 
     const lambdaEnv: LambdaEnvironment = {
       stack,
@@ -221,7 +255,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       },
       cognito: { endpoint: cognito.endpoint, userPoolId: pool.userPoolId, userPoolClientId: pool.userPoolClientId },
       users: pool.users,
-      webUrl: null,
+      webUrl: web?.url ?? null,
       dynamodb: { endpoint: dynamodb.endpoint, tables },
     };
     const endpointsFile = join(stateDir, ENDPOINTS_FILE);
@@ -238,6 +272,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       endpointsFile,
       events,
       bedrock,
+      web,
       dynamodb: { endpoint: dynamodb.endpoint, tables },
       firehose,
       processes: [
@@ -259,6 +294,7 @@ interface Running {
   bedrock?: BedrockServer;
   events?: EventsServer;
   firehose?: LocalFirehose;
+  web?: WebServer;
   temporaryDir?: string;
   restoreEnvironment?: () => void;
   removeEndpoints?: () => Promise<void>;
@@ -280,6 +316,7 @@ async function allStarted<T extends readonly unknown[]>(starts: { [K in keyof T]
 async function stopRunning(running: Running): Promise<void> {
   const quietly = (step: Promise<unknown> | undefined) => step?.catch(() => undefined);
   await quietly(running.removeEndpoints?.());
+  await quietly(running.web?.close());
   await quietly(running.events?.close());
   await quietly(running.bedrock?.close());
   if (running.events) {

@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import type { LocalGatewayOptions, ModelMode } from "./gateway.js";
 
 /** Well-known ports, so clients configured once keep working; 0 picks a free one. */
-export const DEFAULT_PORTS = { events: 8443, cognito: 9229, dynamodb: 8000, bedrock: 0, firehose: 0 } as const;
+export const DEFAULT_PORTS = { events: 8443, cognito: 9229, dynamodb: 8000, bedrock: 0, firehose: 0, web: 8090 } as const;
 
 export const USAGE = `Usage: npm start -- [options]
 
@@ -17,6 +17,7 @@ export const USAGE = `Usage: npm start -- [options]
   --dynamodb-port <n>    DynamoDB Local (default: ${DEFAULT_PORTS.dynamodb})
   --bedrock-port <n>     the model server (default: a free port)
   --firehose-port <n>    the local Firehose for analytics records (default: a free port)
+  --web-port <n>         the chat UI, http://localhost:<n> (default: ${DEFAULT_PORTS.web})
   -h, --help             this text
 Ports set to 0 are picked free.`;
 
@@ -42,6 +43,7 @@ export function parseStartArgs(argv: string[]): LocalGatewayOptions | "help" {
       "dynamodb-port": { type: "string" },
       "bedrock-port": { type: "string" },
       "firehose-port": { type: "string" },
+      "web-port": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -60,6 +62,7 @@ export function parseStartArgs(argv: string[]): LocalGatewayOptions | "help" {
       dynamodb: portOption(values["dynamodb-port"], DEFAULT_PORTS.dynamodb, "--dynamodb-port"),
       bedrock: portOption(values["bedrock-port"], DEFAULT_PORTS.bedrock, "--bedrock-port"),
       firehose: portOption(values["firehose-port"], DEFAULT_PORTS.firehose, "--firehose-port"),
+      web: portOption(values["web-port"], DEFAULT_PORTS.web, "--web-port"),
     },
   };
 }

@@ -8,6 +8,7 @@ import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/po
 import { alarmsNotify, workerErrorAlarm } from "./rules/alarms";
 import { analyticsPolicies } from "./rules/analytics";
 import { appsyncPolicies } from "./rules/appsync";
+import { cloudfrontPolicies } from "./rules/cloudfront";
 import { dataStorePolicies } from "./rules/data-stores";
 import { guardrailPolicies } from "./rules/guardrail";
 import { iamPolicies } from "./rules/iam";
@@ -28,6 +29,7 @@ export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
   ...guardrailPolicies,
   ...s3Policies,
   ...analyticsPolicies,
+  ...cloudfrontPolicies,
   ...identityAndLogPolicies,
   ...wafPolicies,
   requiredTags,

@@ -82,7 +82,7 @@ export function mockResourceState(args: pulumi.runtime.MockResourceArgs, region:
       break;
     case "aws:s3/bucket:Bucket": {
       const bucket = typeof inputs.bucket === "string" ? inputs.bucket : `${args.name}${MOCK_AUTONAME_SUFFIX}`.toLowerCase();
-      Object.assign(state, { bucket, arn: `arn:aws:s3:::${bucket}` });
+      Object.assign(state, { bucket, arn: `arn:aws:s3:::${bucket}`, bucketRegionalDomainName: `${bucket}.s3.${region}.amazonaws.com` });
       id = bucket;
       break;
     }
@@ -101,6 +101,10 @@ export function mockResourceState(args: pulumi.runtime.MockResourceArgs, region:
     case "aws:athena/workgroup:Workgroup":
       state.arn = `arn:aws:athena:${region}:${account}:workgroup/${physical}`;
       id = physical;
+      break;
+    case "aws:cloudfront/distribution:Distribution":
+      id = `E${args.name.replace(/[^a-z0-9]/gi, "").slice(0, 12).toUpperCase()}`;
+      Object.assign(state, { arn: `arn:aws:cloudfront::${account}:distribution/${id}`, domainName: `d${id.toLowerCase()}.cloudfront.net` });
       break;
     case "aws:sns/topic:Topic":
       state.arn = `arn:aws:sns:${region}:${account}:${physical}`;

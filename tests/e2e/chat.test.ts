@@ -104,7 +104,7 @@ describe("endpoints.json", () => {
     expect(written.cognito.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(written.users.map((u: { tier: string }) => u.tier)).toEqual(Object.keys(config.tiers));
     for (const user of written.users) expect(Object.keys(user).sort()).toEqual(["password", "tier", "username"]);
-    expect(written.webUrl).toBeNull();
+    expect(written.webUrl).toMatch(/^http:\/\/localhost:\d+$/);
     expect(written).toEqual(t.gateway.endpoints);
   });
 

@@ -17,7 +17,7 @@ import { chatOnce, descendantPids, isRunning, signInDemoUser } from "./support/g
 import { listeningSockets } from "./support/listening-sockets.js";
 
 const ROOT = join(import.meta.dirname, "../..");
-const FREE_PORTS = ["--events-port", "0", "--cognito-port", "0", "--dynamodb-port", "0"];
+const FREE_PORTS = ["--events-port", "0", "--cognito-port", "0", "--dynamodb-port", "0", "--web-port", "0"];
 
 let stateDir: string;
 const children: ChildProcess[] = [];

@@ -46,12 +46,13 @@ describe("dev stack: provider and tags", () => {
       outboundNamespace: "Outbound-Messages",
       dashboardUrl: "https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#dashboards:name=ai-gateway-dev",
       alarmTopicArn: one(resources(), "aws:sns/topic:Topic").state.arn,
-      analyticsBucket: one(resources(), "aws:s3/bucket:Bucket").state.bucket,
+      analyticsBucket: one(resources(), "aws:s3/bucket:Bucket", "analytics-records").state.bucket,
       analyticsDeliveryStream: one(resources(), "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream").state.name,
       athenaWorkgroup: one(resources(), "aws:athena/workgroup:Workgroup").state.name,
       athenaDatabase: "ai_gateway_dev_analytics",
       usageTableName: expect.stringMatching(/usage/),
       cacheTableName: expect.stringMatching(/cache/),
+      webUrl: expect.stringMatching(/^https:\/\/d[a-z0-9]+\.cloudfront\.net$/),
     });
   });
 });

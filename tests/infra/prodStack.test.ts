@@ -118,7 +118,7 @@ describe("prod stack: federation", () => {
   it("lets the app client use the provider through the hosted UI's code flow", () => {
     const client = one(resources(), T.client).inputs;
     expect(client.supportedIdentityProviders).toEqual(["COGNITO", "Google"]);
-    expect(client).toMatchObject({ allowedOauthFlows: ["code"], allowedOauthFlowsUserPoolClient: true, callbackUrls: ["https://chat.example.com/"] });
+    expect(client).toMatchObject({ allowedOauthFlows: ["code"], allowedOauthFlowsUserPoolClient: true, callbackUrls: ["https://chat.example.com/", expect.stringMatching(/^https:\/\/d[a-z0-9]+\.cloudfront\.net\/$/)] });
     expect(one(resources(), "aws:cognito/userPoolDomain:UserPoolDomain").inputs.domain).toBe("ai-gateway-prod-test");
   });
 

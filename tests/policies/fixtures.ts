@@ -177,6 +177,7 @@ export function compliantStack(): RecordedResource[] {
         resultConfiguration: { outputLocation: `s3://${bucket}/athena-results/`, encryptionConfiguration: { encryptionOption: "SSE_S3" } },
       },
     }),
+    ...webAppResources(),
     resource("aws:cloudwatch/metricAlarm:MetricAlarm", "worker-errors", {
       namespace: "AWS/Lambda",
       metricName: "Errors",
@@ -185,6 +186,41 @@ export function compliantStack(): RecordedResource[] {
       threshold: 0,
       evaluationPeriods: 1,
       alarmActions: [`arn:aws:sns:${REGION}:${ACCOUNT}:alarms`],
+    }),
+  ];
+}
+
+/** The web app: a private bucket read by CloudFront through origin access control, with security headers. */
+function webAppResources(): RecordedResource[] {
+  const bucket = "chat-ui-bucket";
+  const headers = resource(
+    "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy",
+    "chat-ui-headers",
+    {
+      securityHeadersConfig: {
+        contentSecurityPolicy: { contentSecurityPolicy: "default-src 'self'", override: true },
+        strictTransportSecurity: { accessControlMaxAgeSec: 63072000, override: true },
+        contentTypeOptions: { override: true },
+        frameOptions: { frameOption: "DENY", override: true },
+      },
+    },
+    { id: "chat-ui-headers-id" },
+  );
+  const behaviour = { targetOriginId: "web", viewerProtocolPolicy: "redirect-to-https", responseHeadersPolicyId: "chat-ui-headers-id" };
+  return [
+    resource("aws:s3/bucket:Bucket", "chat-ui", { bucket }, { arn: `arn:aws:s3:::${bucket}` }),
+    resource("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "chat-ui-block", { bucket, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true }),
+    resource("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "chat-ui-sse", { bucket, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }] }),
+    resource("aws:s3/bucketPolicy:BucketPolicy", "chat-ui-tls", {
+      bucket,
+      policy: document({ Effect: "Deny", Principal: "*", Action: "s3:*", Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`], Condition: { Bool: { "aws:SecureTransport": "false" } } }),
+    }),
+    headers,
+    resource("aws:cloudfront/distribution:Distribution", "chat-ui-cdn", {
+      origins: [{ originId: "web", domainName: `${bucket}.s3.${REGION}.amazonaws.com`, originAccessControlId: "chat-ui-oac-id" }],
+      defaultCacheBehavior: behaviour,
+      orderedCacheBehaviors: [{ ...behaviour, pathPattern: "/assets/*" }],
+      viewerCertificate: { cloudfrontDefaultCertificate: true, minimumProtocolVersion: "TLSv1.2_2021" },
     }),
   ];
 }

@@ -2,20 +2,9 @@
  * The gateway's one error type. Its `code` is the protocol's stable error code; its message is
  * written for humans and is what the user sees, so it never carries exception text.
  */
-export const ERROR_CODES = [
-  "invalid_request",
-  "unauthorized",
-  "model_not_allowed",
-  "limit_exceeded",
-  "concurrency_limit",
-  "rate_limited",
-  "model_throttled",
-  "model_unavailable",
-  "model_error",
-  "cancelled",
-  "internal_error",
-] as const;
-export type ErrorCode = (typeof ERROR_CODES)[number];
+import type { ErrorCode } from "./error-codes.js";
+
+export { ERROR_CODES, type ErrorCode } from "./error-codes.js";
 
 /**
  * Bounds of one error event, far below AppSync's 240 KB per event: whatever a failure carries

@@ -2,7 +2,7 @@
  * Protocol v1, outbound: the events the gateway publishes to `/Outbound-Messages/<sub>`.
  * Every event carries `type`, `requestId` and `seq` (0, 1, 2... per request).
  */
-import type { ErrorCode } from "./errors.js";
+import type { ErrorCode } from "./error-codes.js";
 
 export interface TokenCounts {
   inputTokens: number;
