@@ -54,7 +54,7 @@ export interface WorkerCostFigures {
   answerTokens: number;
 }
 
-export async function benchWorkerCost(host: GatewayHost, options: { turns?: number; warmup?: number } = {}): Promise<WorkerCostFigures> {
+export async function benchWorkerCost(host: GatewayHost, options: { turns?: number; warmup?: number; cpuProfileDir?: string } = {}): Promise<WorkerCostFigures> {
   const turns = options.turns ?? 30;
   const warmup = options.warmup ?? 5;
   const dir = mkdtempSync(join(tmpdir(), "gateway-worker-cost-"));
@@ -81,7 +81,7 @@ export async function benchWorkerCost(host: GatewayHost, options: { turns?: numb
       POWERTOOLS_LOG_LEVEL: "INFO",
     };
     const output = await new Promise<string>((resolve, reject) =>
-      execFile(process.execPath, ["--no-warnings", "runner.mjs"], { cwd: dir, env, timeout: 300_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) =>
+      execFile(process.execPath, [...(options.cpuProfileDir ? ["--cpu-prof", "--cpu-prof-dir", options.cpuProfileDir] : []), "--no-warnings", "runner.mjs"], { cwd: dir, env, timeout: 300_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) =>
         err ? reject(new Error(`worker cost run failed: ${stderr.slice(0, 500)}`)) : resolve(stdout),
       ),
     );
