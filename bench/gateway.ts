@@ -3,7 +3,8 @@
  * process): delay to the first token at 1 and at 20 concurrent users over the raw AppSync
  * Events WebSocket protocol, beside a client calling the same model server directly in the
  * same run; and turns per second at saturation. The fake model's pacing is time-scaled (40
- * tokens at 400 tokens/s) so the whole section takes well under a minute.
+ * tokens at 400 tokens/s, users pausing up to one answer's length between turns) so the whole
+ * section takes well under a minute.
  */
 import { spawn } from "node:child_process";
 import { once } from "node:events";
@@ -140,16 +141,27 @@ export function directTurner(host: GatewayHost) {
   };
 }
 
-/** `lanes` concurrent loops of `turnsEach` turns; returns every turn's timing. */
-export async function closedLoop(lanes: number, turnsEach: number, turn: (lane: number) => Promise<TurnTiming>): Promise<TurnTiming[]> {
+/**
+ * `lanes` concurrent users, each asking `turnsEach` times, one turn after the other, with a
+ * random pause of up to `thinkMs` before each turn. The pause keeps the users from marching
+ * in lockstep: with none, all of them would publish in the same millisecond every round,
+ * which measures a burst of simultaneous arrivals rather than users sharing the gateway.
+ */
+export async function closedLoop(lanes: number, turnsEach: number, turn: (lane: number) => Promise<TurnTiming>, thinkMs = 0): Promise<TurnTiming[]> {
   const timings: TurnTiming[] = [];
   await Promise.all(
     Array.from({ length: lanes }, async (_, lane) => {
-      for (let i = 0; i < turnsEach; i++) timings.push(await turn(lane));
+      for (let i = 0; i < turnsEach; i++) {
+        if (thinkMs > 0) await new Promise((resolve) => setTimeout(resolve, Math.random() * thinkMs));
+        timings.push(await turn(lane));
+      }
     }),
   );
   return timings;
 }
+
+/** Up to one answer's length (40 tokens at 400/s) of pause between a user's turns. */
+export const THINK_MS = (1000 * PACING.tokens) / PACING.rate;
 
 export interface LatencyFigures {
   users: number;
@@ -169,9 +181,9 @@ export async function measureFirstToken(host: GatewayHost, users: BenchUser[], t
   try {
     const load = machineLoadMeter();
     const cpuBefore = (await host.usage()).cpuMs;
-    const viaGateway = await closedLoop(users.length, turnsEach, (lane) => gatewayTurn(users[lane]!));
+    const viaGateway = await closedLoop(users.length, turnsEach, (lane) => gatewayTurn(users[lane]!), THINK_MS);
     const cpuAfter = (await host.usage()).cpuMs;
-    const straight = await closedLoop(users.length, turnsEach, () => direct.turn());
+    const straight = await closedLoop(users.length, turnsEach, () => direct.turn(), THINK_MS);
     const ok = viaGateway.filter((t) => t.ok).map((t) => t.firstTokenMs);
     const base = straight.map((t) => t.firstTokenMs);
     const gateway = { p50: percentile(ok, 50), p99: percentile(ok, 99) };
