@@ -1,68 +1,140 @@
 /**
- * `npm run bench`: measured figures, printed as tables, each beside its baseline from the
- * same run. Goals are printed as met or missed; nothing here is a test.
+ * `npm run bench`: measured figures in one table, each beside its baseline from the same run,
+ * goals printed as met or missed; the same figures go to bench/results.json. Nothing here is
+ * a test. `npm run bench -- --only cold-start,relay,gateway` runs some sections;
+ * `--profile <dir>` runs the gateway host under `node --cpu-prof` and writes its profile there.
+ * On a shared machine the figures move with the load, which is recorded with them.
  */
-import { benchMetering } from "./metering.js";
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { benchColdStart } from "./cold-start.js";
+import { closedLoop, connectUsers, gatewayTurn, measureFirstToken, measureThroughput, startGatewayHost } from "./gateway.js";
+import { machineLoadMeter, machineSummary } from "./machine.js";
 import { benchCancel } from "./cancel.js";
+import { benchMetering } from "./metering.js";
 import { benchRelay } from "./relay.js";
+import { kb, ms, printTable, type Row, writeResults } from "./report.js";
+import { benchWorkerCost } from "./worker-cpu.js";
 
-const fmt = (n: number, digits = 1) => n.toFixed(digits);
+const SECTIONS = ["cold-start", "relay", "metering", "cancel", "gateway"] as const;
+type Section = (typeof SECTIONS)[number];
 
-async function main() {
-  const r = await benchRelay();
-  console.log(`\nRelay: ${r.tokens} single-token deltas streamed in ${fmt(r.streamSeconds)} s (~${fmt(r.tokens / r.streamSeconds, 0)} tokens/s), flushIntervalMs ${r.flushIntervalMs}\n`);
-  const rows: [string, string, string, string][] = [
-    ["", "ResponseRelay", "one publish per delta", "ratio"],
-    ["publish requests", String(r.relay.requests), String(r.perDelta.requests), `${fmt(r.perDelta.requests / r.relay.requests)}x fewer`],
-    ["published events", String(r.relay.events), String(r.perDelta.events), `${fmt(r.perDelta.events / r.relay.events)}x fewer`],
-    ["added delay until sent, p50 (ms)", fmt(r.relay.sentP50), fmt(r.perDelta.sentP50), ""],
-    ["added delay until sent, p99 (ms)", fmt(r.relay.sentP99), fmt(r.perDelta.sentP99), ""],
-    ["delay until acknowledged, p50 (ms)", fmt(r.relay.ackedP50), fmt(r.perDelta.ackedP50), ""],
-    ["delay until acknowledged, p99 (ms)", fmt(r.relay.ackedP99), fmt(r.perDelta.ackedP99), ""],
-  ];
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
-  for (const row of rows) console.log(row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  "));
-  const fewer = r.perDelta.requests / r.relay.requests;
-  const delayBudget = r.flushIntervalMs + 10;
-  console.log(`\nGoal: >= 10x fewer publish requests: ${fewer >= 10 ? "met" : "MISSED"} (${fmt(fewer)}x)`);
-  console.log(`Goal: p99 added delay <= flush interval + 10 ms (${delayBudget} ms): ${r.relay.sentP99 <= delayBudget ? "met" : "MISSED"} (${fmt(r.relay.sentP99)} ms until sent; ${fmt(r.relay.ackedP99)} ms until acknowledged)\n`);
+/** Goals of issue 13, in one place. */
+export const GOALS = {
+  coldStart: { "subscribe authorizer": { kb: 150, initMs: 25 }, "chat worker": { kb: 700, initMs: 80 } } as Record<string, { kb: number; initMs: number }>,
+  relayFewerRequests: 10,
+  addedFirstTokenP99At20Ms: 150,
+  meteringUtilisation: 0.95,
+  roundTripsBeforeModel: 3,
+  cancelP99Ms: 1000,
+};
 
+async function meteringSection(rows: Row[]) {
   const m = await benchMetering();
-  console.log(
-    `\nMetering: ${m.burst} simultaneous chats of one user, daily output limit ${m.limit}, ${m.perRequest} tokens per request, a model that uses all of maxTokens; then one chat at a time until refused\n`,
-  );
-  printTable([
-    ["", "measured", "goal"],
-    ["answered / refused", `${m.answered} / ${m.refused}`, ""],
-    ["settled output tokens", String(m.settledOutput), `<= ${m.limit}`],
-    ["overshoot (tokens)", String(m.overshoot), "0"],
-    ["utilisation of the limit", `${fmt(100 * m.utilisation)}%`, ">= 95%"],
-    ["false refusals", String(m.falseRefusals), "0"],
-    ["admission latency p50 (ms)", fmt(m.admissionP50), ""],
-    ["admission latency p99 (ms)", fmt(m.admissionP99), ""],
-    ["DynamoDB round trips before the model, one chat alone (claim included)", String(m.single.beforeModel), "<= 3"],
-    ["DynamoDB round trips before the model, in the burst: p50 / max", `${m.burstBeforeModel.p50} / ${m.burstBeforeModel.max}`, ""],
-    ["DynamoDB requests per turn, one chat alone", String(m.single.dynamodb), ""],
-    ["DynamoDB requests per turn, in the burst: answered / refused (p50)", `${m.burstDynamodbPerTurn.answered} / ${m.burstDynamodbPerTurn.refused}`, ""],
-  ]);
-  const goals: [string, boolean][] = [
-    ["overshoot 0", m.overshoot === 0],
-    ["utilisation >= 95%", m.utilisation >= 0.95],
-    ["false refusals 0", m.falseRefusals === 0],
-    ["<= 3 round trips before the model call", m.single.beforeModel <= 3],
-  ];
-  for (const [goal, met] of goals) console.log(`Goal: ${goal}: ${met ? "met" : "MISSED"}`);
-  console.log("");
-
-  const c = await benchCancel();
-  console.log(`Cancel (another worker instance, through DynamoDB Local, poll every ${c.pollIntervalMs} ms), ${c.runs} runs:`);
-  console.log(`  cancel handled -> done/cancelled: p50 ${fmt(c.p50, 0)} ms, p99 ${fmt(c.p99, 0)} ms, max ${fmt(c.max, 0)} ms`);
-  console.log(`Goal: stops within about a second (p99 <= 1000 ms): ${c.p99 <= 1000 ? "met" : "MISSED"}\n`);
+  const row = (figure: string, value: string, extra: Partial<Row> = {}) => rows.push({ section: "metering", figure, value, ...extra });
+  row(`${m.burst} simultaneous chats, one user, limit ${m.limit} output tokens: answered / refused`, `${m.answered} / ${m.refused}`);
+  row("overshoot (settled output over the limit)", `${m.overshoot} tokens`, { baseline: `${m.settledOutput} settled of ${m.limit}`, goal: { text: "0", met: m.overshoot === 0 } });
+  row("utilisation of the limit once refused", `${(100 * m.utilisation).toFixed(1)}%`, { goal: { text: `>= ${100 * GOALS.meteringUtilisation}%`, met: m.utilisation >= GOALS.meteringUtilisation } });
+  row("false refusals", String(m.falseRefusals), { goal: { text: "0", met: m.falseRefusals === 0 } });
+  row("admission latency under the burst, p50 / p99", `${ms(m.admissionP50)} / ${ms(m.admissionP99)}`);
+  row("DynamoDB round trips before the model call, one chat alone (claim included)", String(m.single.beforeModel), {
+    goal: { text: `<= ${GOALS.roundTripsBeforeModel}`, met: m.single.beforeModel <= GOALS.roundTripsBeforeModel },
+  });
+  row("DynamoDB round trips before the model call in the burst, p50 / max", `${m.burstBeforeModel.p50} / ${m.burstBeforeModel.max}`);
+  row("DynamoDB requests per turn, one chat alone", String(m.single.dynamodb));
+  row("DynamoDB requests per turn in the burst, answered / refused (p50)", `${m.burstDynamodbPerTurn.answered} / ${m.burstDynamodbPerTurn.refused}`);
+  return m;
 }
 
-function printTable(rows: string[][]) {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
-  for (const row of rows) console.log(row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  "));
+async function cancelSection(rows: Row[]) {
+  const c = await benchCancel();
+  rows.push({
+    section: "cancel",
+    figure: `cancel from another worker instance -> done (poll ${c.pollIntervalMs} ms), ${c.runs} runs, p50 / p99`,
+    value: `${ms(c.p50)} / ${ms(c.p99)}`,
+    baseline: `max ${ms(c.max)}`,
+    goal: { text: `p99 <= ${GOALS.cancelP99Ms} ms`, met: c.p99 <= GOALS.cancelP99Ms },
+  });
+  return c;
+}
+
+async function coldStartSection(rows: Row[]) {
+  const bundles = await benchColdStart();
+  const empty = bundles.find((b) => b.name === "empty handler")!;
+  for (const b of bundles.filter((x) => x !== empty)) {
+    const goal = GOALS.coldStart[b.name];
+    rows.push({ section: "cold start", figure: `${b.name}: bundle size`, value: kb(b.bytes), baseline: `${kb(empty.bytes)} empty`, ...(goal ? { goal: { text: `< ${goal.kb} KB`, met: b.bytes < goal.kb * 1000 } } : {}) });
+    rows.push({ section: "cold start", figure: `${b.name}: module init CPU (median)`, value: `${ms(b.initMs)} (${ms(b.initWallMs)} wall)`, baseline: `${ms(empty.initMs)} empty`, ...(goal ? { goal: { text: `< ${goal.initMs} ms`, met: b.initMs < goal.initMs } } : {}) });
+  }
+  return bundles;
+}
+
+async function relaySection(rows: Row[]) {
+  const r = await benchRelay();
+  const fewer = r.perDelta.requests / r.relay.requests;
+  const budget = r.flushIntervalMs + 10;
+  rows.push({ section: "relay", figure: `publish requests, ${r.tokens}-token answer`, value: String(r.relay.requests), baseline: `${r.perDelta.requests} one per delta`, goal: { text: `>= ${GOALS.relayFewerRequests}x fewer`, met: fewer >= GOALS.relayFewerRequests } });
+  rows.push({ section: "relay", figure: "published events", value: String(r.relay.events), baseline: `${r.perDelta.events} one per delta` });
+  rows.push({ section: "relay", figure: "added delay until sent, p50 / p99", value: `${ms(r.relay.sentP50)} / ${ms(r.relay.sentP99)}`, baseline: `${ms(r.perDelta.sentP50)} / ${ms(r.perDelta.sentP99)}`, goal: { text: `p99 <= ${budget} ms`, met: r.relay.sentP99 <= budget } });
+  rows.push({ section: "relay", figure: "delay until acknowledged, p50 / p99", value: `${ms(r.relay.ackedP50)} / ${ms(r.relay.ackedP99)}`, baseline: `${ms(r.perDelta.ackedP50)} / ${ms(r.perDelta.ackedP99)}` });
+  return r;
+}
+
+async function gatewaySection(rows: Row[], profileDir?: string) {
+  const host = await startGatewayHost({ cpuProfileDir: profileDir });
+  try {
+    const users = await connectUsers(host, 32);
+    // Warm every worker container the phases will use (a container's first turn is a cold start).
+    await closedLoop(users.length, 2, (lane) => gatewayTurn(users[lane]!));
+    const one = await measureFirstToken(host, users.slice(0, 1), 30);
+    const twenty = await measureFirstToken(host, users.slice(0, 20), 10);
+    for (const f of [one, twenty]) {
+      const goal = f.users === 20 ? { goal: { text: `added p99 <= ${GOALS.addedFirstTokenP99At20Ms} ms`, met: f.added.p99 <= GOALS.addedFirstTokenP99At20Ms } } : {};
+      rows.push({ section: "gateway", figure: `first token at ${f.users} user${f.users > 1 ? "s" : ""}, p50 / p99`, value: `${ms(f.gateway.p50)} / ${ms(f.gateway.p99)}`, baseline: `${ms(f.direct.p50)} / ${ms(f.direct.p99)} direct` });
+      rows.push({ section: "gateway", figure: `added by the gateway at ${f.users}, p50 / p99`, value: `${ms(f.added.p50)} / ${ms(f.added.p99)}`, ...goal });
+      rows.push({ section: "gateway", figure: `gateway process CPU per turn at ${f.users}`, value: ms(f.gatewayCpuMsPerTurn), baseline: f.machineBusyShare === undefined ? undefined : `machine ${(f.machineBusyShare * 100).toFixed(0)}% busy` });
+    }
+    const worker = await benchWorkerCost(host, { cpuProfileDir: profileDir });
+    rows.push({ section: "gateway", figure: "worker CPU per turn (bundle, alone), p50 / p99", value: `${ms(worker.cpuMsPerTurn.p50)} / ${ms(worker.cpuMsPerTurn.p99)}`, baseline: `${ms(worker.wallMsPerTurn.p50)} wall (billed)` });
+    const throughput = await measureThroughput(host, users, [4, 8, 16, 32], 6);
+    rows.push({ section: "gateway", figure: "throughput at saturation", value: `${throughput.best.turnsPerSecond.toFixed(1)} turns/s`, baseline: `at ${throughput.best.users} users` });
+    for (const u of users) await u.client.close();
+    return { firstToken: [one, twenty], workerCost: worker, throughput, workerConcurrency: host.workerConcurrency };
+  } finally {
+    await host.stop();
+  }
+}
+
+async function main() {
+  const { values } = parseArgs({ options: { only: { type: "string" }, profile: { type: "string" }, out: { type: "string" } } });
+  const only = new Set((values.only?.split(",") ?? SECTIONS) as Section[]);
+  for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`unknown section ${s}; sections: ${SECTIONS.join(", ")}`);
+  const startedMachine = machineSummary();
+  const load = machineLoadMeter();
+  const rows: Row[] = [];
+  const sections: Record<string, unknown> = {};
+  if (only.has("cold-start")) sections.coldStart = await coldStartSection(rows);
+  if (only.has("relay")) sections.relay = await relaySection(rows);
+  if (only.has("metering")) sections.metering = await meteringSection(rows);
+  if (only.has("cancel")) sections.cancel = await cancelSection(rows);
+  if (only.has("gateway")) sections.gateway = await gatewaySection(rows, values.profile ? resolve(values.profile) : undefined);
+  const busy = load.busyShare();
+  const endedMachine = machineSummary();
+  console.log("");
+  printTable(rows);
+  console.log(
+    `\n${startedMachine.cpus} CPUs (${startedMachine.cpuModel}), Node ${startedMachine.node}; load average ${startedMachine.loadAverage1m} at start, ${endedMachine.loadAverage1m} at end` +
+      (busy === undefined ? "" : `; all cores ${(busy * 100).toFixed(0)}% busy during the run (this benchmark included)`) +
+      ".\nFigures taken on a shared or loaded machine are upper bounds: re-run on a quiet one before comparing.",
+  );
+  const out = resolve(values.out ?? new URL("./results.json", import.meta.url).pathname);
+  writeResults(out, {
+    generatedAt: new Date().toISOString(),
+    machine: { ...startedMachine, loadAverage1mStart: startedMachine.loadAverage1m, loadAverage1mEnd: endedMachine.loadAverage1m, busyShareDuringRun: busy },
+    rows,
+    sections,
+  });
+  console.log(`Written to ${out}`);
 }
 
 main().catch((err) => {

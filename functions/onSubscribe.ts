@@ -8,14 +8,13 @@ import { Metrics } from "@aws-lambda-powertools/metrics";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import middy from "@middy/core";
 import type { AppSyncEventsEvent } from "./lib/appsync/event.js";
-import { loadGatewayConfig } from "./lib/config/load.js";
+import { loadMetricsNamespace } from "./lib/config/metrics-namespace.js";
 import { ENV } from "./lib/env.js";
 import { METRIC, MetricUnit } from "./lib/observability/metrics.js";
 import { authorizeSubscription } from "./lib/subscribe.js";
 
-const config = loadGatewayConfig();
 const logger = new Logger({ serviceName: "subscribe-authorizer", persistentKeys: { stack: process.env[ENV.stack] } });
-const metrics = new Metrics({ namespace: config.observability.metricsNamespace, serviceName: "ai-gateway" });
+const metrics = new Metrics({ namespace: loadMetricsNamespace(), serviceName: "ai-gateway" });
 
 export const handler = middy(async (event: AppSyncEventsEvent) => {
   const decision = authorizeSubscription(event, logger);

@@ -86,6 +86,12 @@ export interface LocalGateway {
   bedrock?: BedrockServer;
   /** The chat UI's server (unless started with `web: false`). */
   web?: WebServer;
+  /**
+   * The Events API's IAM key of this start, which the worker signs its publishes with. It lives
+   * in this process only (never in endpoints.json or on disk); benchmarks hand it to their
+   * own child processes.
+   */
+  eventsKey: { accessKeyId: string; secretAccessKey: string };
   dynamodb: { endpoint: string; tables: Record<string, string> };
   /** The local Firehose writing Parquet under `<stateDir>/analytics` (absent with analytics off). */
   firehose?: LocalFirehose;
@@ -273,6 +279,7 @@ export async function startLocalGateway(options: LocalGatewayOptions = {}): Prom
       events,
       bedrock,
       web,
+      eventsKey,
       dynamodb: { endpoint: dynamodb.endpoint, tables },
       firehose,
       processes: [

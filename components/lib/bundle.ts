@@ -4,7 +4,7 @@
  * it, where functions/lib/config/load.ts looks for it.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { build } from "esbuild";
+import { build, type BuildOptions } from "esbuild";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BUNDLED_CONFIG_FILE } from "../../functions/lib/config/load.js";
@@ -29,29 +29,43 @@ const CREATE_REQUIRE_BANNER = [
 // Several functions may share an entry within one `pulumi up`; bundling it once is enough.
 const bundles = new Map<string, Promise<string>>();
 
+/**
+ * Modules replaced in every bundle: in Lambda the role's credentials are environment
+ * variables, so the SDK's default chain shrinks to its environment link (see the module).
+ */
+export const LAMBDA_ALIASES: Record<string, string> = {
+  "@aws-sdk/credential-provider-node": "./functions/lib/lambda-credentials.ts",
+};
+
+/** The esbuild options of every function bundle; `npm run bench` builds with these too. */
+export function bundleOptions(entry: string): BuildOptions & { write: false } {
+  return {
+    entryPoints: [resolve(PROJECT_ROOT, entry)],
+    absWorkingDir: PROJECT_ROOT,
+    bundle: true,
+    write: false,
+    format: "esm",
+    platform: "node",
+    target: "node22",
+    outfile: BUNDLE_FILE,
+    // ESM builds of dependencies tree-shake better; CommonJS remains the fallback.
+    mainFields: ["module", "main"],
+    alias: LAMBDA_ALIASES,
+    banner: { js: CREATE_REQUIRE_BANNER },
+    minify: true,
+    // Readable function names in stack traces of the deployed code.
+    keepNames: true,
+    legalComments: "none",
+    logLevel: "silent",
+  };
+}
+
 /** Bundles one entry file into a single ES module (the text of index.mjs). */
 export function bundleEntry(entry: string): Promise<string> {
   const path = resolve(PROJECT_ROOT, entry);
   let bundle = bundles.get(path);
   if (!bundle) {
-    bundle = build({
-      entryPoints: [path],
-      absWorkingDir: PROJECT_ROOT,
-      bundle: true,
-      write: false,
-      format: "esm",
-      platform: "node",
-      target: "node22",
-      outfile: BUNDLE_FILE,
-      // ESM builds of dependencies tree-shake better; CommonJS remains the fallback.
-      mainFields: ["module", "main"],
-      banner: { js: CREATE_REQUIRE_BANNER },
-      minify: true,
-      // Readable function names in stack traces of the deployed code.
-      keepNames: true,
-      legalComments: "none",
-      logLevel: "silent",
-    }).then((result) => {
+    bundle = build(bundleOptions(entry)).then((result) => {
       const output = result.outputFiles.find((f) => f.path.endsWith(BUNDLE_FILE));
       if (!output) throw new Error(`esbuild produced no ${BUNDLE_FILE} for ${entry}`);
       return output.text;

@@ -3,16 +3,12 @@
  * code archive (Lambda env vars cap at 4 KB); GATEWAY_CONFIG_PATH overrides the location for
  * local mode and tests.
  */
-import { readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { readBundledConfig } from "./bundled-file.js";
 import { parseGatewayConfig } from "./parse.js";
 import type { GatewayConfig } from "./schema.js";
 
-/** The file name the function component writes into every code archive. */
-export const BUNDLED_CONFIG_FILE = "gateway-config.json";
+export { BUNDLED_CONFIG_FILE } from "./bundled-file.js";
 
 export function loadGatewayConfig(path = process.env.GATEWAY_CONFIG_PATH): GatewayConfig {
-  const file = path ?? join(dirname(fileURLToPath(import.meta.url)), BUNDLED_CONFIG_FILE);
-  return parseGatewayConfig(JSON.parse(readFileSync(file, "utf8")));
+  return parseGatewayConfig(readBundledConfig(path));
 }

@@ -1,7 +1,7 @@
 /**
  * Turning raw stack config into a GatewayConfig, or into one error that names every bad key.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { gatewayConfigSchema, type GatewayConfig } from "./schema.js";
 
 export const CONFIG_NAMESPACE = "ai-gateway";

@@ -6,7 +6,8 @@
  * bundled into their code archive at cold start. The README's configuration reference follows
  * this file.
  */
-import { z } from "zod";
+import * as z from "zod";
+import { DEFAULT_METRICS_NAMESPACE, METRICS_NAMESPACE_PATTERN } from "./metrics-namespace.js";
 
 /** AppSync Events publishes at most 240 KB per event; leave room for the envelope. */
 export const MAX_INPUT_CHARS_CEILING = 60_000;
@@ -217,10 +218,10 @@ export const gatewayConfigSchema = z
         alarmEmail: z.string().email().optional(),
         /** Let logs carry the first characters of prompts and answers. Never in prod. @default false */
         logPreviews: z.boolean().default(false),
-        metricsNamespace: z.string().regex(/^[A-Za-z0-9/_.#:-]{1,255}$/).default("AiGateway"),
+        metricsNamespace: z.string().regex(METRICS_NAMESPACE_PATTERN).default(DEFAULT_METRICS_NAMESPACE),
       })
       .strict()
-      .default({ logRetentionDays: 14, logPreviews: false, metricsNamespace: "AiGateway" }),
+      .default({ logRetentionDays: 14, logPreviews: false, metricsNamespace: DEFAULT_METRICS_NAMESPACE }),
     analytics: analyticsSchema,
     identity: z
       .object({

@@ -2,7 +2,7 @@
  * Protocol v1, inbound: what a client publishes to `/Inbound-Messages/<sub>`.
  * The payload becomes a typed request here, at the edge; everything after works on it.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 export const INBOUND_ACTIONS = ["chat", "usage", "models", "conversations", "history", "deleteConversation", "cancel"] as const;
 export type InboundAction = (typeof INBOUND_ACTIONS)[number];
