@@ -32,12 +32,17 @@ const A = {
   alarm: "aws:cloudwatch/metricAlarm:MetricAlarm",
   queryDefinition: "aws:cloudwatch/queryDefinition:QueryDefinition",
 };
-const bucket = () => one(resources, A.bucket);
+const bucket = () => one(resources, A.bucket, "analytics-records");
 const bucketName = () => bucket().state.bucket as string;
 const stream = () => one(resources, A.stream);
 const s3Config = () => stream().inputs.extendedS3Configuration;
 const table = () => one(resources, A.table);
-const companion = (type: string) => one(resources, `aws:s3/${type}`);
+/** One S3 companion resource of the records bucket (the web app has a bucket of its own). */
+const companion = (type: string) => {
+  const found = ofType(resources, `aws:s3/${type}`).filter((r) => r.name.startsWith("gateway-analytics-"));
+  expect(found, type).toHaveLength(1);
+  return found[0]!;
+};
 
 describe("analytics: the records bucket", () => {
   it("is encrypted, closed to the public, TLS-only, and keeps records analytics.retentionDays", () => {

@@ -20,8 +20,10 @@ beforeAll(async () => {
 });
 
 describe("a stack with analytics off", () => {
-  it("creates no bucket, delivery stream, Glue table or Athena workgroup", () => {
-    for (const type of ["aws:s3/bucket:Bucket", "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream", "aws:glue/catalogTable:CatalogTable", "aws:athena/workgroup:Workgroup", "aws:athena/namedQuery:NamedQuery"]) {
+  it("creates no records bucket, delivery stream, Glue table or Athena workgroup", () => {
+    // The web app's bucket remains; no analytics one.
+    expect(ofType(resources, "aws:s3/bucket:Bucket").filter((b) => b.name.includes("analytics"))).toEqual([]);
+    for (const type of ["aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream", "aws:glue/catalogTable:CatalogTable", "aws:athena/workgroup:Workgroup", "aws:athena/namedQuery:NamedQuery"]) {
       expect(ofType(resources, type), type).toEqual([]);
     }
   });
