@@ -4,9 +4,7 @@
  * and the quota for `done`. Keeps the call sites in worker/chat.ts to a line each.
  */
 import type { Logger } from "@aws-lambda-powertools/logger";
-import type { Metrics } from "@aws-lambda-powertools/metrics";
 import type { ConversePart } from "../bedrock/converse.js";
-import { METRIC, MetricUnit } from "../observability/metrics.js";
 import { GatewayError } from "../protocol/errors.js";
 import type { Quota, TokenCounts } from "../protocol/outbound.js";
 import type { ResolvedTier } from "../routing/tier.js";
@@ -19,8 +17,8 @@ export interface TurnIdentity {
   requestId: string;
   tier: ResolvedTier;
   log: Logger;
-  /** Where LimitRefusals is counted. */
-  metrics?: Metrics;
+  /** Called once when the turn is refused (limit, concurrency, rate): counts LimitRefusals. */
+  onRefusal?: () => void;
 }
 
 const REFUSALS = new Set(["limit_exceeded", "concurrency_limit", "rate_limited"]);
@@ -42,12 +40,12 @@ export class TurnMetering {
    * output tokens granted. Throws the refusal, or internal_error when usage is unreadable.
    */
   async admit(system: string, messages: readonly { text: string }[], maxTokens: number): Promise<number> {
-    const { userId, requestId, tier, log, metrics } = this.turn;
+    const { userId, requestId, tier, log, onRefusal } = this.turn;
     try {
       this.admission = await this.meter.admit({ userId, requestId, tier, inputTokens: estimateInputTokens(system, messages), maxTokens });
     } catch (err) {
       if (err instanceof GatewayError && REFUSALS.has(err.code)) {
-        metrics?.addMetric(METRIC.limitRefusals, MetricUnit.Count, 1);
+        onRefusal?.();
         log.info("usage refused the turn", { code: err.code, ...err.extra.details });
       } else log.error("usage could not be reserved", { error_name: (err as Error)?.name });
       throw err;

@@ -63,7 +63,9 @@ export async function answerChat(deps: WorkerDeps, turn: ChatTurn): Promise<void
     requestId: turn.request.requestId,
     tier: turn.tier,
     log: turn.log,
-    metrics: deps.metrics,
+    // Counted per model (ModelId), like the turn's other metrics: the model the request would have used.
+    onRefusal: () =>
+      deps.modelMetrics.record(resolveModel(deps.config, turn.tier.tier, turn.request.modelId).id, [[METRIC.limitRefusals, MetricUnit.Count, 1]]),
   });
   try {
     // A cancel reaches this answer through the store, from whichever instance handled it.

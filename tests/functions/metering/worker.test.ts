@@ -15,7 +15,7 @@ import { handleInboundPublish } from "../../../functions/lib/worker/inbound.js";
 import { DEADLINE_MARGIN_MS } from "../../../functions/lib/worker/chat.js";
 import { LOCAL_CREDENTIALS } from "../../../local/dynamodb.js";
 import { freePort } from "../../../local/ports.js";
-import { devLikeConfig, MODEL_NOVA_LITE } from "../../support/config-fixtures.js";
+import { devLikeConfig, MODEL_NOVA_LITE, MODEL_NOVA_PRO } from "../../support/config-fixtures.js";
 import { inboundPublish, lambdaContext, startWorkerHarness, workerDeps, type WorkerHarness } from "../../support/worker-harness.js";
 
 let harness: WorkerHarness;
@@ -189,5 +189,18 @@ describe("metering in the chat worker", () => {
     await handleInboundPublish(deps, inboundPublish(user, [chat("Too quick")]));
     expect(harness.outbound(user).at(-1)).toMatchObject({ type: "error", code: "rate_limited", retryAfterSeconds: expect.any(Number), details: { limit: 2 } });
     expect(harness.bedrock.requests).toHaveLength(2);
+  });
+
+  it("counts a refusal in LimitRefusals for the model the request would have used (ModelId), and nothing for answers", async () => {
+    const user = randomUUID();
+    const recorded: [string, string][] = [];
+    const deps = workerDeps(harness, { config: tightConfig({ requestsPerMinute: 1 }) });
+    const modelMetrics = { record: (modelId: string, figures: readonly (readonly [string, ...unknown[]])[]) => figures.forEach(([name]) => recorded.push([modelId, name])) };
+    const counting = { ...deps, modelMetrics: modelMetrics as unknown as typeof deps.modelMetrics };
+    await handleInboundPublish(counting, inboundPublish(user, [chat("First [[fake:tokens=1]]")]));
+    expect(recorded.filter(([, name]) => name === "LimitRefusals")).toEqual([]);
+    await handleInboundPublish(counting, inboundPublish(user, [chat("Second", { modelId: MODEL_NOVA_PRO })]));
+    expect(harness.outbound(user).at(-1)).toMatchObject({ type: "error", code: "rate_limited" });
+    expect(recorded.filter(([, name]) => name === "LimitRefusals")).toEqual([[MODEL_NOVA_PRO, "LimitRefusals"]]);
   });
 });
