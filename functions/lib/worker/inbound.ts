@@ -127,7 +127,7 @@ async function runAction(
         relay.send(await cancelAnswer(deps.cancels, ctx.userId, request.targetRequestId!));
         return;
       default:
-        throw new GatewayError("invalid_request", `The "${request.action}" action is not available on this gateway yet.`, {
+        throw new GatewayError("invalid_request", `The "${request.action}" action is not supported.`, {
           details: { action: request.action },
         });
     }
