@@ -35,6 +35,28 @@ describe("error sentences", () => {
     expect(errorSentence({ code: "invalid_request", message: "x", details: { action: "usage" }, receivedAt: AT })).toBe('This gateway does not offer "usage" yet.');
   });
 
+  it("says a message too long for the allowance must be shortened (no retryAfterSeconds: waiting cannot help)", () => {
+    const error = { code: "limit_exceeded" as const, message: "x", receivedAt: AT, details: { window: "monthly", tokenType: "inputTokens" } };
+    expect(errorSentence(error)).toBe("This message is too long for your monthly token allowance. Shorten it and send it again.");
+  });
+
+  it("names allowed models by their names, and tells a model the account has not enabled apart from an outage", () => {
+    const names = new Map([["us.amazon.nova-lite-v1:0", "Amazon Nova Lite"]]);
+    expect(errorSentence({ code: "model_not_allowed", message: "x", details: { allowed: ["us.amazon.nova-lite-v1:0", "other"] }, receivedAt: AT }, AT, names)).toBe(
+      "Your plan cannot use this model. Pick one of: Amazon Nova Lite, other.",
+    );
+    expect(errorSentence({ code: "model_unavailable", message: "x", details: { reason: "model_not_enabled" }, receivedAt: AT })).toBe(
+      "This model is not enabled for this gateway yet. Pick another model.",
+    );
+    expect(errorSentence({ code: "model_unavailable", message: "x", retryAfterSeconds: 5, receivedAt: AT })).toBe("The model is not available right now. Try again in 5 s.");
+  });
+
+  it("tells when to send a dead-lettered message again", () => {
+    const error = { code: "internal_error" as const, message: "x", retryAfterSeconds: 20, details: { deadLettered: true }, receivedAt: AT };
+    expect(errorSentence(error, AT)).toBe("The gateway could not process this message. Send it again in 20 s.");
+    expect(errorSentence(error, AT + 30_000)).toBe("The gateway could not process this message. Send it again.");
+  });
+
   it("formats waits as people say them", () => {
     expect([45, 60, 61, 3600, 3660, 86400 * 3].map(formatWait)).toEqual(["45 s", "1 min", "2 min", "1 h", "1 h 1 min", "3 days"]);
   });
