@@ -142,6 +142,15 @@ describe("chat UI in Chromium", () => {
     expect(await failing.getByRole("alert").textContent()).toBe("The model failed while answering. Send your message again.");
     expect(status(failing)).resolves.toBe("failed");
 
+    // Keyboard: Shift+Enter is a new line, not a send.
+    const box = page.getByRole("textbox", { name: "Message" });
+    await box.fill("line one");
+    await box.press("Shift+Enter");
+    await box.pressSequentially("line two");
+    expect(await box.inputValue()).toBe("line one\nline two");
+    expect(await page.locator("article.message.user").count()).toBe(4);
+    await box.fill("");
+
     // New chat: an empty conversation, ready for a message.
     await page.getByRole("button", { name: "+ New chat" }).click();
     expect(await page.locator("article.message").count()).toBe(0);

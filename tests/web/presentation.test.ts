@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ERROR_CODES } from "../../functions/lib/protocol/errors.js";
 import { errorSentence, formatWait } from "../../web/src/chat/errors.js";
@@ -66,6 +68,37 @@ describe("usage bars", () => {
   it("turn amber at 75% and red at 90%", () => {
     expect([0, 74, 75, 89, 90, 100, 150].map((used) => usageLevel(used, 100))).toEqual(["ok", "ok", "warning", "warning", "critical", "critical", "critical"]);
     expect(usageLevel(0, 0)).toBe("ok");
+  });
+});
+
+describe("colour contrast (WCAG AA)", () => {
+  const css = readFileSync(join(import.meta.dirname, "../../web/src/styles.css"), "utf8");
+  const colour = (name: string): string => {
+    const match = new RegExp(`--${name}:\\s*(#[0-9a-f]{6})`, "i").exec(css);
+    if (!match) throw new Error(`styles.css has no --${name}`);
+    return match[1]!;
+  };
+  const luminance = (hex: string) => {
+    const [r, g, b] = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16) / 255).map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
+    return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+  };
+  const contrast = (a: string, b: string) => {
+    const [light, dark] = [luminance(colour(a)), luminance(colour(b))].sort((x, y) => y - x);
+    return (light! + 0.05) / (dark! + 0.05);
+  };
+
+  it("gives text 4.5:1 on every background it is shown on", () => {
+    const pairs: [string, string][] = [
+      ["text", "bg"], ["text", "panel"], ["text", "current"], ["muted", "bg"], ["muted", "panel"], ["muted", "current"],
+      ["accent", "panel"], ["accent-text", "accent"], ["accent-text", "danger"], ["danger", "panel"],
+      ["wait-text", "wait-bg"], ["alert-text", "alert-bg"],
+    ];
+    for (const [text, background] of pairs) expect({ text, background, ratio: contrast(text, background) >= 4.5 }).toEqual({ text, background, ratio: true });
+  });
+
+  it("gives the usage bars (every level) and the focus ring 3:1 against what surrounds them", () => {
+    for (const bar of ["ok-bar", "warning-bar", "critical-bar"]) expect({ bar, ratio: contrast(bar, "bar-track") >= 3 }).toEqual({ bar, ratio: true });
+    for (const background of ["panel", "bg"]) expect(contrast("focus", background)).toBeGreaterThanOrEqual(3);
   });
 });
 

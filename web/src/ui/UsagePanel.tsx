@@ -38,7 +38,7 @@ function Window({ title, window, now }: { title: string; window: QuotaWindow; no
     <section class="usage-window" aria-label={title}>
       <h3>
         {title}
-        {Number.isFinite(resets) && resets > 0 && <span class="resets"> · resets in {formatWait(resets)}</span>}
+        {Number.isFinite(resets) && resets > 0 && <span class="resets">resets in {formatWait(resets)}</span>}
       </h3>
       <Bar label="Input tokens" used={window.inputTokens.used} limit={window.inputTokens.limit} />
       <Bar label="Output tokens" used={window.outputTokens.used} limit={window.outputTokens.limit} />
