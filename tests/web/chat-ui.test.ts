@@ -3,17 +3,21 @@
  * from `webUrl`, Cognito sign-in through Amplify against cognito-local, the Events traffic
  * through the web server's relay, the unchanged handlers and the fake model.
  *
- * This file covers what works on this branch. The steps that need the `usage`,
- * `conversations`/`history`/`deleteConversation` and `cancel` actions (metering and convo
- * branches) are in chat-ui.after-merge.ts, to be renamed to a .test.ts once they merge.
+ * This file: serving and origins, sign-in, streaming, the model selector, Stop, errors, New
+ * chat, a lost publish resent under the same requestId, the reconnecting state, phone width.
+ * chat-ui-features.test.ts (its own gateway with a small token budget): usage and limits,
+ * the conversations sidebar, history and its paging, delete, Stop through `cancel`.
  */
 import { get } from "node:http";
+import type { WebSocketRoute } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
 import type { OutboundEvent } from "../../functions/lib/protocol/outbound.js";
 import type { WebConfig } from "../../web/src/config.js";
+import type { InboundRequest } from "../../functions/lib/protocol/inbound.js";
+import { sendHttp } from "../../local/events/testing/fixture.js";
 import { startTestGateway, type TestGateway } from "../e2e/support/gateway.js";
-import { type Browser, launchChromium, screenshot, send, signInAsDemoUser, status, waitForStatus } from "./support/browser.js";
+import { type Browser, connected, launchChromium, screenshot, send, signInAsDemoUser, status, waitForStatus } from "./support/browser.js";
 
 let t: TestGateway;
 let browser: Browser;
@@ -41,6 +45,14 @@ function publishedAnswer(requestId: string): string {
     .sort((a, b) => a.seq - b.seq)
     .map((e) => e.text)
     .join("");
+}
+
+/** Chat requests that reached the gateway's inbound channels with this requestId. */
+function inboundChats(requestId: string): InboundRequest[] {
+  return t.gateway.events.published
+    .filter((record) => record.channel.startsWith("/Inbound-Messages/"))
+    .flatMap((record) => record.events.map((e) => (typeof e.payload === "string" ? JSON.parse(e.payload) : e.payload) as InboundRequest))
+    .filter((request) => request.requestId === requestId);
 }
 
 const squash = (text: string) => text.replace(/\s+/g, " ").trim();
@@ -71,6 +83,18 @@ describe("chat UI in Chromium", () => {
     expect(otherName).toBe(421);
   });
 
+  it("has the Events server itself allow exactly webUrl's origin (what the relay forwards)", async () => {
+    const events = new URL(t.endpoints.events.httpEndpoint);
+    const preflight = { "access-control-request-method": "POST", "access-control-request-headers": "authorization" };
+    const ours = await sendHttp(events, undefined, { ...preflight, origin: t.endpoints.webUrl! }, { method: "OPTIONS", ca: t.ca });
+    expect(ours.status).toBe(204);
+    expect(ours.headers["access-control-allow-origin"]).toBe(t.endpoints.webUrl);
+    // The same host on another port is another origin.
+    const port = Number(new URL(t.endpoints.webUrl!).port);
+    const neighbour = await sendHttp(events, undefined, { ...preflight, origin: `http://localhost:${port + 1}` }, { method: "OPTIONS", ca: t.ca });
+    expect(neighbour.status).toBe(403);
+  });
+
   it("signs in as a listed demo user, streams an answer, switches model, stops, shows an error and starts a new chat", async () => {
     const user = defaultUser();
     await signInAsDemoUser(page, t.endpoints.webUrl!, user.username);
@@ -90,9 +114,10 @@ describe("chat UI in Chromium", () => {
     expect(squash(full).length).toBeGreaterThan(squash(partial).length);
     expect(squash(full)).toBe(squash(publishedAnswer(requestId)));
     expect(await page.locator("article.message.user").first().textContent()).toContain("Tell me about **streams**");
-    // Unsupported actions (usage, conversations on this branch) leave no error behind.
+    // Usage and conversations came without a notice; the turn is listed under its first message.
     expect(await page.locator(".notice").count()).toBe(0);
-    expect(await page.locator("#conversations-title + p").textContent()).not.toBe("Loading…");
+    await expect.poll(() => page.locator(".conversation-list li.current .title").textContent()).toBe("Tell me about **streams** [[fake:tokens=60,rate=30]]");
+    expect(await page.locator(".usage-panel").textContent()).toContain("tier default");
     await screenshot(page, "desktop-answer");
 
     // Switch model: the request names it and the answer says which model wrote it.
@@ -107,7 +132,8 @@ describe("chat UI in Chromium", () => {
     await waitForStatus(long, "streaming");
     await page.getByRole("button", { name: "Stop" }).click();
     await waitForStatus(long, "cancelled");
-    expect(await long.locator(".message-status").textContent()).toMatch(/^Stopped/);
+    // Stopped on the gateway (done with stopReason "cancelled"), not only hidden here.
+    expect(await long.locator(".message-status").textContent()).toBe("Stopped.");
     expect(await page.getByRole("button", { name: "Send" }).isVisible()).toBe(true);
 
     // A model failure mid-answer: the text so far stays, the error is a sentence.
@@ -116,12 +142,68 @@ describe("chat UI in Chromium", () => {
     expect(await failing.getByRole("alert").textContent()).toBe("The model failed while answering. Send your message again.");
     expect(status(failing)).resolves.toBe("failed");
 
+    // Keyboard: Shift+Enter is a new line, not a send.
+    const box = page.getByRole("textbox", { name: "Message" });
+    await box.fill("line one");
+    await box.press("Shift+Enter");
+    await box.pressSequentially("line two");
+    expect(await box.inputValue()).toBe("line one\nline two");
+    expect(await page.locator("article.message.user").count()).toBe(4);
+    await box.fill("");
+
     // New chat: an empty conversation, ready for a message.
     await page.getByRole("button", { name: "+ New chat" }).click();
     expect(await page.locator("article.message").count()).toBe(0);
     expect(await page.getByText("Ask anything.").isVisible()).toBe(true);
     const fresh = await send(page, "First message of a new chat [[fake:tokens=5]]");
     await waitForStatus(fresh, "done");
+  });
+
+  it("sends a chat again under the same requestId when its answer does not start in time, and shows the reconnecting state", async () => {
+    const routed = await browser.context.newPage();
+    let dropChat = true;
+    let refuse = false;
+    const dropped: string[] = [];
+    const sockets: WebSocketRoute[] = [];
+    await routed.routeWebSocket(/\/event\/realtime$/, (ws) => {
+      if (refuse) return void ws.close({ code: 1011, reason: "test: server away" });
+      sockets.push(ws);
+      const server = ws.connectToServer();
+      ws.onMessage((message) => {
+        const frame = JSON.parse(String(message)) as { type: string; events?: string[] };
+        const chat = frame.type === "publish" ? frame.events?.map((e) => JSON.parse(e) as InboundRequest).find((r) => r.action === "chat") : undefined;
+        // The first chat's publish is lost on the way, as on a flaky network.
+        if (chat && dropChat) {
+          dropChat = false;
+          dropped.push(chat.requestId);
+          return;
+        }
+        server.send(message);
+      });
+    });
+    await routed.goto(t.endpoints.webUrl!);
+    await connected(routed);
+
+    const answer = await send(routed, "Did this arrive? [[fake:tokens=5]]");
+    const requestId = (await answer.getAttribute("data-request-id"))!;
+    expect(dropped).toEqual([requestId]);
+    await expect.poll(() => answer.locator(".message-status").textContent(), { timeout: 20_000 }).toBe("No answer yet: sent again (1).");
+    await waitForStatus(answer, "done");
+    expect(inboundChats(requestId)).toHaveLength(1);
+
+    // The connection drops and the server stays away for a while: the banner says so, then clears.
+    refuse = true;
+    sockets.at(-1)!.close({ code: 1006, reason: "test: connection lost" });
+    const banner = routed.locator(".connection-banner");
+    await expect.poll(() => banner.textContent()).toBe("Connection lost. Reconnecting…");
+    await routed.getByRole("textbox", { name: "Message" }).fill("Back again [[fake:tokens=3]]");
+    expect(await routed.getByRole("button", { name: "Send" }).isDisabled()).toBe(true);
+    await screenshot(routed, "desktop-reconnecting");
+    refuse = false;
+    await connected(routed);
+    const after = await send(routed, "Back again [[fake:tokens=3]]");
+    await waitForStatus(after, "done");
+    await routed.close();
   });
 
   it("works at phone width: the sidebar is a drawer opened from the menu button", async () => {

@@ -156,6 +156,29 @@ describe("chat reducer: cancel", () => {
     expect(answerOf(state).status).toBe("cancelled");
   });
 
+  it("keeps a started answer stopping on not_running, until its own done says how it ended", () => {
+    const stopping = run(sentChat(), receive(start()), receive(delta(1, "almost")), cancelSent);
+    const acknowledged = run(stopping, receive(event(0, { type: "cancel", targetRequestId: REQUEST, status: "not_running" }, CANCEL)));
+    expect(answerOf(acknowledged).status).toBe("stopping");
+    const ended = run(acknowledged, receive(done(2)));
+    expect(answerOf(ended)).toMatchObject({ status: "done", text: "almost", stopReason: "end_turn" });
+  });
+
+  it("shows an answer that never started as stopped on not_running, and as stopped again if the gateway cancels it when it starts", () => {
+    const acknowledged = run(sentChat(), cancelSent, receive(event(0, { type: "cancel", targetRequestId: REQUEST, status: "not_running" }, CANCEL)));
+    expect(answerOf(acknowledged)).toMatchObject({ status: "cancelled", text: "" });
+    expect(answerOf(acknowledged).stoppedLocally).toBeUndefined();
+    expect(activeAnswer(acknowledged)).toBeUndefined();
+    const lone = run(acknowledged, receive(done(0, { stopReason: "cancelled", usage: { inputTokens: 0, outputTokens: 0 } })));
+    expect(answerOf(lone)).toMatchObject({ status: "cancelled", stopReason: "cancelled" });
+  });
+
+  it("leaves the answer stopping on cancelling; its done ends it", () => {
+    const acknowledged = run(sentChat(), receive(start()), cancelSent, receive(event(0, { type: "cancel", targetRequestId: REQUEST, status: "cancelling" }, CANCEL)));
+    expect(answerOf(acknowledged).status).toBe("stopping");
+    expect(acknowledged.requests[CANCEL]!.finished).toBe(true);
+  });
+
   it("when the gateway has no cancel action, stops showing the answer and remembers cancel is unavailable", () => {
     const state = run(
       sentChat(),
@@ -247,6 +270,87 @@ describe("chat reducer: quota, models, conversations", () => {
     const restored = run(deleting, receive(event(0, { type: "error", code: "internal_error", message: "No." }, DELETE)));
     expect(restored.conversations.map((c) => c.title)).toEqual(["New", "Old"]);
     expect(restored.notice?.context).toBe("Deleting the conversation");
+  });
+
+  const page = (requestId: string, titles: [string, string][], nextCursor?: string): OutboundEvent =>
+    event(0, { type: "conversations", conversations: titles.map(([id, title]) => ({ conversationId: id, title, updatedAt: `2026-01-${title}T00:00:00Z` })), ...(nextCursor ? { nextCursor } : {}) }, requestId);
+  const listAsked = (requestId: string, cursor?: string): ChatAction => ({ type: "sent", request: { action: "conversations", requestId, ...(cursor ? { cursor } : {}) }, at: AT });
+
+  it("pages the conversations list with nextCursor, and merges a later refresh of the first page", () => {
+    const [P1, P2, P3] = ["c1111111-1111-4111-8111-111111111111", "c2222222-2222-4222-8222-222222222222", "c3333333-3333-4333-8333-333333333333"];
+    const first = run(initialChatState(CONVERSATION), listAsked(P1), receive(page(P1, [["a", "20"], ["b", "19"]], "cursor-1")));
+    expect(first.conversations.map((c) => c.title)).toEqual(["20", "19"]);
+    expect(first.conversationsCursor).toBe("cursor-1");
+
+    const asking = run(first, listAsked(P2, "cursor-1"));
+    expect(asking.loadingOlderConversations).toBe(true);
+    const second = run(asking, receive(page(P2, [["c", "18"]])));
+    expect(second.conversations.map((c) => c.title)).toEqual(["20", "19", "18"]);
+    expect(second).toMatchObject({ conversationsCursor: undefined, loadingOlderConversations: false });
+
+    // After a turn the first page is asked again: a new conversation joins, the older ones stay.
+    const refreshed = run(second, listAsked(P3), receive(page(P3, [["d", "21"], ["a", "20"]], "cursor-2")));
+    expect(refreshed.conversations.map((c) => c.title)).toEqual(["21", "20", "19", "18"]);
+    expect(refreshed.conversationsCursor).toBeUndefined();
+  });
+
+  it("replaces the list on a first-page refresh when no older page was loaded", () => {
+    const [P1, P2] = ["c1111111-1111-4111-8111-111111111111", "c2222222-2222-4222-8222-222222222222"];
+    const state = run(initialChatState(CONVERSATION), listAsked(P1), receive(page(P1, [["a", "20"], ["b", "19"]])), listAsked(P2), receive(page(P2, [["b", "19"]], "next")));
+    expect(state.conversations.map((c) => c.title)).toEqual(["19"]);
+    expect(state.conversationsCursor).toBe("next");
+  });
+
+  it("loads earlier turns of the open conversation above the shown ones, with the turns' cached, cancelled and truncated flags", () => {
+    const [H1, H2] = ["d1111111-1111-4111-8111-111111111111", "d2222222-2222-4222-8222-222222222222"];
+    const newest = run(
+      initialChatState(CONVERSATION),
+      { type: "sent", request: { action: "history", requestId: H1, conversationId: CONVERSATION }, at: AT },
+      receive(
+        event(0, {
+          type: "history",
+          conversationId: CONVERSATION,
+          turns: [
+            { role: "user", text: "Q3", at: "t3" },
+            { role: "assistant", text: "A3", at: "t3", cancelled: true },
+            { role: "user", text: "Q4", at: "t4" },
+            { role: "assistant", text: "A4", at: "t4", truncated: true },
+          ],
+          nextCursor: "older",
+        }, H1),
+      ),
+    );
+    expect(newest.messages.map((m) => [m.text, m.status, m.truncated ?? false])).toEqual([
+      ["Q3", "done", false],
+      ["A3", "cancelled", false],
+      ["Q4", "done", false],
+      ["A4", "done", true],
+    ]);
+    expect(newest.historyCursor).toBe("older");
+
+    const asking = run(newest, { type: "sent", request: { action: "history", requestId: H2, conversationId: CONVERSATION, cursor: "older" }, at: AT });
+    expect(asking).toMatchObject({ loadingEarlierHistory: true, conversationId: CONVERSATION });
+    expect(asking.messages).toHaveLength(4);
+    const all = run(
+      asking,
+      receive(event(0, { type: "history", conversationId: CONVERSATION, turns: [{ role: "user", text: "Q1", at: "t1" }, { role: "assistant", text: "A1", at: "t1", cached: true }] }, H2)),
+    );
+    expect(all.messages.map((m) => m.text)).toEqual(["Q1", "A1", "Q3", "A3", "Q4", "A4"]);
+    expect(all.messages[1]!.cached).toBe(true);
+    expect(new Set(all.messages.map((m) => m.key)).size).toBe(6);
+    expect(all).toMatchObject({ historyCursor: undefined, loadingEarlierHistory: false });
+  });
+
+  it("drops an earlier page that arrives after the user opened another conversation", () => {
+    const H1 = "d1111111-1111-4111-8111-111111111111";
+    const NEW = "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb";
+    const state = run(
+      { ...initialChatState(CONVERSATION), historyCursor: "older" },
+      { type: "sent", request: { action: "history", requestId: H1, conversationId: CONVERSATION, cursor: "older" }, at: AT },
+      { type: "newChat", conversationId: NEW },
+      receive(event(0, { type: "history", conversationId: CONVERSATION, turns: [{ role: "user", text: "Q1", at: "t1" }] }, H1)),
+    );
+    expect(state).toMatchObject({ conversationId: NEW, messages: [], historyCursor: undefined, loadingEarlierHistory: false });
   });
 
   it("starts a new chat with no messages", () => {

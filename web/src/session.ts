@@ -64,12 +64,26 @@ export class GatewaySession {
     return this.send({ action: "chat", conversationId: state.conversationId, message, ...(state.selectedModelId ? { modelId: state.selectedModelId } : {}) });
   }
 
+  /** Stops an answer; a stopped chat is not sent again (the gateway cancels it if it ever starts). */
   cancel(targetRequestId: string): void {
+    this.forget(targetRequestId);
     this.send({ action: "cancel", targetRequestId });
   }
 
   openConversation(conversationId: string): void {
     this.send({ action: "history", conversationId });
+  }
+
+  /** The open conversation's page of turns before the ones shown (`history` with its `nextCursor`). */
+  loadEarlierMessages(): void {
+    const { conversationId, historyCursor, loadingEarlierHistory } = this.options.state();
+    if (historyCursor && !loadingEarlierHistory) this.send({ action: "history", conversationId, cursor: historyCursor });
+  }
+
+  /** The next page of the conversations list (`conversations` with its `nextCursor`). */
+  loadOlderConversations(): void {
+    const { conversationsCursor, loadingOlderConversations } = this.options.state();
+    if (conversationsCursor && !loadingOlderConversations) this.send({ action: "conversations", cursor: conversationsCursor });
   }
 
   deleteConversation(conversationId: string): void {
@@ -128,16 +142,19 @@ export class GatewaySession {
   private receive(event: OutboundEvent): void {
     if (typeof event?.requestId !== "string" || typeof event.seq !== "number") return;
     this.options.dispatch({ type: "received", event, at: Date.now() });
-    if (this.unanswered.has(event.requestId)) {
-      this.unanswered.delete(event.requestId);
-      clearTimeout(this.resendTimers.get(event.requestId));
-      this.resendTimers.delete(event.requestId);
-    }
+    this.forget(event.requestId);
     if (event.type === "done" || (event.type === "error" && this.isChat(event.requestId))) {
       // The turn may have created or renamed a conversation; the quota moved.
       this.refreshConversations();
       if (event.type === "error" || !event.quota) this.refreshUsage();
     }
+  }
+
+  /** The request was answered (or stopped): no more resends. */
+  private forget(requestId: string): void {
+    if (!this.unanswered.delete(requestId)) return;
+    clearTimeout(this.resendTimers.get(requestId));
+    this.resendTimers.delete(requestId);
   }
 
   private isChat(requestId: string): boolean {

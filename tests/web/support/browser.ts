@@ -53,6 +53,25 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   return path;
 }
 
+/** Opens the page and signs out whoever the shared profile has signed in, ending on the sign-in form. */
+export async function signOut(page: Page, webUrl: string): Promise<void> {
+  await page.goto(webUrl);
+  const signInHeading = page.getByRole("heading", { name: "Sign in" });
+  const signOutButton = page.getByRole("button", { name: "Sign out" });
+  await signInHeading.or(signOutButton).first().waitFor({ timeout: 30_000 });
+  if (await signOutButton.isVisible()) await signOutButton.click();
+  await signInHeading.waitFor();
+}
+
+/** Signs in with an e-mail address and password typed into the form. */
+export async function signIn(page: Page, webUrl: string, username: string, password: string): Promise<void> {
+  if (page.url() !== `${webUrl}/`) await page.goto(webUrl);
+  await page.getByLabel("E-mail address").fill(username);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  await connected(page);
+}
+
 /** Signs in as a demo user by picking them from the list the sign-in page shows. */
 export async function signInAsDemoUser(page: Page, webUrl: string, username: string): Promise<void> {
   await page.goto(webUrl);
@@ -72,8 +91,8 @@ export async function connected(page: Page): Promise<void> {
 /** Types a message and sends it with Enter (the keyboard path); returns the new answer. */
 export async function send(page: Page, text: string): Promise<Locator> {
   const before = await page.locator("article.message.assistant").count();
-  await page.getByLabel("Message").fill(text);
-  await page.getByLabel("Message").press("Enter");
+  await page.getByRole("textbox", { name: "Message" }).fill(text);
+  await page.getByRole("textbox", { name: "Message" }).press("Enter");
   const answer = page.locator("article.message.assistant").nth(before);
   await answer.waitFor();
   return answer;

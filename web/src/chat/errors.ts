@@ -44,6 +44,13 @@ function waitPhrase(error: ErrorInfo, now: number, fallback: string): string {
   return remaining <= 0 ? " You can try again now." : ` Try again in ${formatWait(remaining)}.`;
 }
 
+/** " in 20 s" while a dead-lettered request's `retryAfterSeconds` runs, else nothing. */
+function sendAgainIn(error: ErrorInfo, now: number): string {
+  if (error.retryAfterSeconds === undefined) return "";
+  const remaining = (error.receivedAt + error.retryAfterSeconds * 1000 - now) / 1000;
+  return remaining > 0 ? ` in ${formatWait(remaining)}` : "";
+}
+
 function windowName(details: Record<string, unknown> | undefined): string {
   const window = details?.window ?? details?.period;
   if (window === "daily") return "24-hour ";
@@ -51,8 +58,11 @@ function windowName(details: Record<string, unknown> | undefined): string {
   return "";
 }
 
-/** The sentence shown for an error; `now` lets a limit's countdown stay true as time passes. */
-export function errorSentence(error: ErrorInfo, now: number = error.receivedAt): string {
+/**
+ * The sentence shown for an error; `now` lets a limit's countdown stay true as time passes,
+ * and `modelNames` (id -> name, from `models`) names the models a refusal lists.
+ */
+export function errorSentence(error: ErrorInfo, now: number = error.receivedAt, modelNames?: ReadonlyMap<string, string>): string {
   switch (error.code) {
     case "invalid_request": {
       const fields = Array.isArray(error.details?.fields)
@@ -66,11 +76,14 @@ export function errorSentence(error: ErrorInfo, now: number = error.receivedAt):
     case "unauthorized":
       return "You are not allowed to do that with this account. Sign out and in again if this keeps happening.";
     case "model_not_allowed": {
-      const allowed = Array.isArray(error.details?.allowed) ? (error.details.allowed as unknown[]).map(String) : [];
+      const allowed = Array.isArray(error.details?.allowed) ? (error.details.allowed as unknown[]).map((id) => modelNames?.get(String(id)) ?? String(id)) : [];
       return `Your plan cannot use this model.${allowed.length ? ` Pick one of: ${allowed.join(", ")}.` : " Pick another model."}`;
     }
     case "limit_exceeded":
-      return `You have used up your ${windowName(error.details)}token allowance.${resetPhrase(error, now) || " It resets later."}`;
+      // No retryAfterSeconds: waiting cannot help, this message alone needs more than the limit.
+      return error.retryAfterSeconds === undefined
+        ? `This message is too long for your ${windowName(error.details)}token allowance. Shorten it and send it again.`
+        : `You have used up your ${windowName(error.details)}token allowance.${resetPhrase(error, now)}`;
     case "concurrency_limit":
       return `You already have as many answers running as your plan allows. Wait for one to finish or stop it.${waitPhrase(error, now, "")}`;
     case "rate_limited":
@@ -78,16 +91,16 @@ export function errorSentence(error: ErrorInfo, now: number = error.receivedAt):
     case "model_throttled":
       return `The model is busy right now.${waitPhrase(error, now, " Try again in a moment.")}`;
     case "model_unavailable":
-      return error.details?.reason === "deadline"
-        ? "The answer took too long and was cut off. Ask for a shorter answer or try again."
-        : `The model is not available right now.${waitPhrase(error, now, " Try again in a moment.")}`;
+      if (error.details?.reason === "deadline") return "The answer took too long and was cut off. Ask for a shorter answer or try again.";
+      if (error.details?.reason === "model_not_enabled") return "This model is not enabled for this gateway yet. Pick another model.";
+      return `The model is not available right now.${waitPhrase(error, now, " Try again in a moment.")}`;
     case "model_error":
       return "The model failed while answering. Send your message again.";
     case "cancelled":
       return "This answer was stopped.";
     case "internal_error":
       return error.details?.deadLettered
-        ? "The gateway could not process this message. Send it again."
+        ? `The gateway could not process this message. Send it again${sendAgainIn(error, now)}.`
         : "Something went wrong on the gateway's side. Send your message again.";
     default:
       return error.message || "Something went wrong.";

@@ -23,7 +23,7 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
     case "received":
       return received(state, action.event, action.at);
     case "newChat":
-      return { ...state, conversationId: action.conversationId, messages: [], loadingConversationId: undefined };
+      return { ...state, conversationId: action.conversationId, messages: [], loadingConversationId: undefined, historyCursor: undefined, loadingEarlierHistory: false };
     case "selectModel":
       return { ...state, selectedModelId: action.modelId };
     case "dismissNotice":
@@ -31,8 +31,16 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
   }
 }
 
-function track(request: { action: TrackedRequest["action"]; conversationId?: string; targetRequestId?: string }): TrackedRequest {
-  return { action: request.action, conversationId: request.conversationId, targetRequestId: request.targetRequestId, nextSeq: 0, early: {}, finished: false };
+function track(request: { action: TrackedRequest["action"]; conversationId?: string; targetRequestId?: string; cursor?: string }): TrackedRequest {
+  return {
+    action: request.action,
+    conversationId: request.conversationId,
+    targetRequestId: request.targetRequestId,
+    cursor: request.cursor,
+    nextSeq: 0,
+    early: {},
+    finished: false,
+  };
 }
 
 function sent(state: ChatState, request: Parameters<typeof track>[0] & { requestId: string; message?: string; modelId?: string }, _at: number): ChatState {
@@ -47,7 +55,12 @@ function sent(state: ChatState, request: Parameters<typeof track>[0] & { request
     case "cancel":
       return updateAnswer({ ...state, requests }, request.targetRequestId!, (m) => (isOpen(m) ? { ...m, status: "stopping" } : m));
     case "history":
-      return { ...state, requests, conversationId: request.conversationId!, messages: [], loadingConversationId: request.conversationId };
+      // An earlier page of the open conversation keeps what is shown; opening one starts empty.
+      return request.cursor
+        ? { ...state, requests, loadingEarlierHistory: true }
+        : { ...state, requests, conversationId: request.conversationId!, messages: [], loadingConversationId: request.conversationId, historyCursor: undefined, loadingEarlierHistory: false };
+    case "conversations":
+      return request.cursor ? { ...state, requests, loadingOlderConversations: true } : { ...state, requests };
     case "deleteConversation": {
       const removed = state.conversations.find((c) => c.conversationId === request.conversationId);
       requests[request.requestId] = { ...requests[request.requestId]!, removed };
@@ -56,6 +69,11 @@ function sent(state: ChatState, request: Parameters<typeof track>[0] & { request
     default:
       return { ...state, requests };
   }
+}
+
+/** Whether any event of the answer (its `start` first) was applied. */
+function hasStarted(state: ChatState, requestId: string): boolean {
+  return (state.requests[requestId]?.nextSeq ?? 0) > 0;
 }
 
 function isOpen(message: ChatMessage): boolean {
@@ -134,22 +152,60 @@ function apply(state: ChatState, tracked: TrackedRequest, event: OutboundEvent, 
       return { ...state, models: event.models, defaultModelId: event.defaultModelId, selectedModelId: keep ? state.selectedModelId : event.defaultModelId };
     }
     case "conversations":
-      return { ...state, history: "available", conversations: sortConversations(event.conversations) };
+      return listed(state, tracked, event);
     case "history": {
-      if (event.conversationId !== state.conversationId) return state;
-      const messages: ChatMessage[] = event.turns.map((turn, n) => ({ key: `history:${n}`, role: turn.role, text: turn.text, status: "done" }));
-      return { ...state, history: "available", messages, loadingConversationId: undefined };
+      if (event.conversationId !== state.conversationId || (tracked.cursor && state.loadingConversationId)) {
+        return tracked.cursor ? { ...state, loadingEarlierHistory: false } : state;
+      }
+      const turns: ChatMessage[] = event.turns.map((turn, n) => ({
+        key: `${event.requestId}:${n}`,
+        role: turn.role,
+        text: turn.text,
+        status: turn.cancelled ? "cancelled" : "done",
+        ...(turn.cached ? { cached: true } : {}),
+        ...(turn.truncated ? { truncated: true } : {}),
+      }));
+      const messages = tracked.cursor ? [...turns, ...state.messages] : turns;
+      return { ...state, history: "available", messages, loadingConversationId: undefined, historyCursor: event.nextCursor, loadingEarlierHistory: false };
     }
     case "deleteConversation":
       // Removed from the list when asked; `deleted: false` (an unknown id) leaves nothing to show either.
       return state;
     case "cancel":
-      // "cancelling": the answer ends with its own `done` (stopReason "cancelled"). "not_running": it
-      // already ended or never started here, so nothing more will come for it.
+      // "cancelling": the answer ends with its own `done` (stopReason "cancelled"). "not_running"
+      // for an answer that has not started: the gateway cancels it if it ever starts (a lone
+      // `done`), so it is stopped as far as the user is concerned. For one that streamed, the
+      // gateway finished it before the cancel arrived: its `done` is on its way and says how it ended.
       return event.status === "not_running"
-        ? updateAnswer(state, event.targetRequestId, (m) => (isOpen(m) ? { ...m, status: "cancelled", stoppedLocally: true } : m))
+        ? updateAnswer(state, event.targetRequestId, (m) => (isOpen(m) && !hasStarted(state, event.targetRequestId) ? { ...m, status: "cancelled" } : m))
         : state;
   }
+}
+
+/**
+ * A `conversations` page. A later page (asked with a cursor) extends the list; the first page
+ * (asked after every turn) replaces it, unless older pages were loaded: then it is merged in,
+ * so the sidebar does not shrink under the user, and the deepest cursor is kept.
+ */
+function listed(state: ChatState, tracked: TrackedRequest, event: Extract<OutboundEvent, { type: "conversations" }>): ChatState {
+  const base = { ...state, history: "available" as const };
+  if (tracked.cursor) {
+    return {
+      ...base,
+      conversations: mergeConversations(state.conversations, event.conversations),
+      conversationsCursor: event.nextCursor,
+      olderConversationsLoaded: true,
+      loadingOlderConversations: false,
+    };
+  }
+  if (state.olderConversationsLoaded) return { ...base, conversations: mergeConversations(state.conversations, event.conversations) };
+  return { ...base, conversations: sortConversations(event.conversations), conversationsCursor: event.nextCursor };
+}
+
+function mergeConversations(shown: ConversationSummary[], page: ConversationSummary[]): ConversationSummary[] {
+  const byId = new Map(shown.map((c) => [c.conversationId, c]));
+  for (const c of page) byId.set(c.conversationId, c);
+  return sortConversations([...byId.values()]);
 }
 
 function sortConversations(list: ConversationSummary[]): ConversationSummary[] {
@@ -173,12 +229,14 @@ function failed(state: ChatState, tracked: TrackedRequest, requestId: string, er
       return updateAnswer(state, requestId, (m) => ({ ...m, status: error.code === "cancelled" ? "cancelled" : "failed", error }));
     case "usage":
       return unsupported ? { ...state, usage: "unavailable" } : { ...state, notice: { context: CONTEXT.usage!, error } };
-    case "conversations":
-      return unsupported ? { ...state, history: "unavailable" } : { ...state, notice: { context: CONTEXT.conversations!, error } };
+    case "conversations": {
+      const base = { ...state, loadingOlderConversations: false };
+      return unsupported ? { ...base, history: "unavailable" } : { ...base, notice: { context: CONTEXT.conversations!, error } };
+    }
     case "history":
     case "deleteConversation": {
       const restored = tracked.removed ? sortConversations([...state.conversations, tracked.removed]) : state.conversations;
-      const base = { ...state, conversations: restored, loadingConversationId: undefined };
+      const base = { ...state, conversations: restored, loadingConversationId: undefined, loadingEarlierHistory: false };
       return unsupported ? { ...base, history: "unavailable" } : { ...base, notice: { context: CONTEXT[tracked.action]!, error } };
     }
     case "cancel": {

@@ -36,6 +36,8 @@ export interface ChatMessage {
   resends?: number;
   /** Stop could not reach the gateway (no `cancel` there yet): later deltas are not shown. */
   stoppedLocally?: boolean;
+  /** From history: only the beginning of a longer answer was kept. */
+  truncated?: boolean;
 }
 
 export interface ConversationSummary {
@@ -49,6 +51,8 @@ export interface TrackedRequest {
   action: InboundAction;
   conversationId?: string;
   targetRequestId?: string;
+  /** For conversations and history: the page asked for (`nextCursor` of the previous one). */
+  cursor?: string;
   /** The next `seq` to apply; lower ones are repeats. */
   nextSeq: number;
   /** Events that arrived ahead of a gap, by seq. */
@@ -80,9 +84,17 @@ export interface ChatState {
   quota?: Quota;
   usage: Support;
   conversations: ConversationSummary[];
+  /** Where the next, older page of conversations starts; absent when the list is complete. */
+  conversationsCursor?: string;
+  /** Older pages were loaded: a refresh of the first page merges instead of replacing. */
+  olderConversationsLoaded?: boolean;
+  loadingOlderConversations?: boolean;
   history: Support;
   /** The conversation whose history is being loaded. */
   loadingConversationId?: string;
+  /** Where the open conversation's earlier turns start; absent when all are shown. */
+  historyCursor?: string;
+  loadingEarlierHistory?: boolean;
   cancel: Support;
   notice?: Notice;
 }

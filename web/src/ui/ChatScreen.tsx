@@ -92,10 +92,11 @@ export function ChatScreen({ config, user, onSignOut }: { config: WebConfig; use
           if (id === state.conversationId) startNewChat();
           session.deleteConversation(id);
         }}
+        onLoadOlder={() => session.loadOlderConversations()}
       />
       <main class="conversation-pane" id="main">
         {state.notice && <NoticeBar notice={state.notice} now={now} onDismiss={() => dispatch({ type: "dismissNotice" })} />}
-        <Conversation state={state} now={now} />
+        <Conversation state={state} now={now} onLoadEarlier={() => session.loadEarlierMessages()} />
         <Composer
           connected={state.connection === "connected"}
           answering={active !== undefined}

@@ -5,7 +5,7 @@ import type { ChatMessage, ChatState } from "../chat/state.js";
 import { renderMarkdown } from "../markdown.js";
 import { MAX_RESENDS } from "../session.js";
 
-function statusLine(message: ChatMessage, now: number): string | null {
+function statusLine(message: ChatMessage, now: number, modelNames: ReadonlyMap<string, string>): string | null {
   switch (message.status) {
     case "waiting":
       if (!message.resends) return "Waiting for the answer…";
@@ -19,14 +19,15 @@ function statusLine(message: ChatMessage, now: number): string | null {
     case "interrupted":
       return "The connection dropped during this answer: parts of it may be missing.";
     case "failed":
-      return message.error ? errorSentence(message.error, now) : "This answer failed.";
+      return message.error ? errorSentence(message.error, now, modelNames) : "This answer failed.";
     default:
-      return null;
+      return message.truncated ? "Only the beginning of this answer was kept." : null;
   }
 }
 
-function Message({ message, modelName, now }: { message: ChatMessage; modelName?: string; now: number }) {
-  const status = statusLine(message, now);
+function Message({ message, modelNames, now }: { message: ChatMessage; modelNames: ReadonlyMap<string, string>; now: number }) {
+  const status = statusLine(message, now, modelNames);
+  const modelName = message.modelId ? (modelNames.get(message.modelId) ?? message.modelId) : undefined;
   const isUser = message.role === "user";
   return (
     <article
@@ -59,19 +60,25 @@ function Message({ message, modelName, now }: { message: ChatMessage; modelName?
   );
 }
 
-export function Conversation({ state, now }: { state: ChatState; now: number }) {
+export function Conversation({ state, now, onLoadEarlier }: { state: ChatState; now: number; onLoadEarlier(): void }) {
   const end = useRef<HTMLDivElement>(null);
   const last = state.messages[state.messages.length - 1];
-  useEffect(() => end.current?.scrollIntoView({ block: "end" }), [state.messages.length, last?.text.length]);
+  // Follow the newest message as it grows; earlier turns loaded above it leave the view where it is.
+  useEffect(() => end.current?.scrollIntoView({ block: "end" }), [last?.key, last?.text.length]);
   const names = new Map(state.models.map((m) => [m.id, m.name]));
   return (
     <section class="messages" role="log" aria-label="Conversation">
       {state.loadingConversationId && <p class="empty" role="status">Opening the conversation…</p>}
+      {state.historyCursor && !state.loadingConversationId && (
+        <button type="button" class="secondary load-more" onClick={onLoadEarlier} disabled={state.loadingEarlierHistory}>
+          {state.loadingEarlierHistory ? "Loading…" : "Show earlier messages"}
+        </button>
+      )}
       {!state.loadingConversationId && state.messages.length === 0 && (
         <p class="empty">Ask anything. Answers stream in as the model writes them.</p>
       )}
       {state.messages.map((m) => (
-        <Message key={m.key} message={m} modelName={m.modelId ? (names.get(m.modelId) ?? m.modelId) : undefined} now={now} />
+        <Message key={m.key} message={m} modelNames={names} now={now} />
       ))}
       <div ref={end} />
     </section>

@@ -8,11 +8,13 @@ interface SidebarProps {
   onNewChat(): void;
   onOpen(conversationId: string): void;
   onDelete(conversationId: string): void;
+  /** Asks for the next page of the list (`nextCursor`). */
+  onLoadOlder(): void;
   /** Closes the drawer (phone width). */
   onClose(): void;
 }
 
-export function Sidebar({ state, now, onNewChat, onOpen, onDelete, onClose }: SidebarProps) {
+export function Sidebar({ state, now, onNewChat, onOpen, onDelete, onLoadOlder, onClose }: SidebarProps) {
   return (
     <aside class="sidebar" id="sidebar" aria-label="Conversations and usage">
       <button type="button" class="secondary close-drawer" onClick={onClose}>Close</button>
@@ -42,6 +44,11 @@ export function Sidebar({ state, now, onNewChat, onOpen, onDelete, onClose }: Si
               </li>
             ))}
           </ul>
+        )}
+        {state.conversationsCursor && state.conversations.length > 0 && (
+          <button type="button" class="secondary load-more" onClick={onLoadOlder} disabled={state.loadingOlderConversations}>
+            {state.loadingOlderConversations ? "Loading…" : "Show older conversations"}
+          </button>
         )}
       </nav>
       <UsagePanel quota={state.quota} support={state.usage} now={now} />

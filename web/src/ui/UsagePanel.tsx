@@ -34,11 +34,13 @@ function Bar({ label, used, limit }: { label: string; used: number; limit: numbe
 
 function Window({ title, window, now }: { title: string; window: QuotaWindow; now: number }) {
   const resets = (Date.parse(window.resetsAt) - now) / 1000;
+  // Nothing used: nothing to roll off or reset yet.
+  const used = window.inputTokens.used + window.outputTokens.used > 0;
   return (
     <section class="usage-window" aria-label={title}>
       <h3>
         {title}
-        {Number.isFinite(resets) && resets > 0 && <span class="resets"> · resets in {formatWait(resets)}</span>}
+        {used && Number.isFinite(resets) && resets > 0 && <span class="resets">resets in {formatWait(resets)}</span>}
       </h3>
       <Bar label="Input tokens" used={window.inputTokens.used} limit={window.inputTokens.limit} />
       <Bar label="Output tokens" used={window.outputTokens.used} limit={window.outputTokens.limit} />
