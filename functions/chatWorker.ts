@@ -17,7 +17,7 @@ import { ConversationStore } from "./lib/conversations/store.js";
 import { guardrailFromEnv } from "./lib/guardrail/settings.js";
 import { ENV, requireEnv } from "./lib/env.js";
 import { createUsageMeter, reservationLifetimeMs } from "./lib/metering/meter.js";
-import { METRIC, METRICS_SERVICE, MetricUnit, ModelMetrics } from "./lib/observability/metrics.js";
+import { METRICS_SERVICE, ModelMetrics, reportMetricsFailure } from "./lib/observability/metrics.js";
 import { bedrockFromEnv, dynamoDbFromEnv, eventPublisherFromEnv } from "./lib/runtime.js";
 import { handleInboundPublish } from "./lib/worker/inbound.js";
 import { createRequestClaim } from "./lib/worker/request-claim.js";
@@ -34,10 +34,7 @@ const deps = {
   config,
   logger,
   metrics,
-  modelMetrics: new ModelMetrics(metricsOptions, (err) => {
-    logger.warn("metrics not recorded", { error_name: (err as Error)?.name });
-    metrics.addMetric(METRIC.metricsFailures, MetricUnit.Count, 1);
-  }),
+  modelMetrics: new ModelMetrics(metricsOptions, reportMetricsFailure(logger, metrics)),
   bedrock: bedrockFromEnv(),
   publisher: analytics?.observe(publisher) ?? publisher,
   analytics,

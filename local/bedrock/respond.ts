@@ -38,6 +38,8 @@ export interface ResponsePlan {
 
 export interface ResponseProgress {
   deltasSent: number;
+  /** The usage the response reported (its metadata event or JSON body), once it was written. */
+  usage?: { inputTokens: number; outputTokens: number };
 }
 
 /** Why a response was cut short; the server aborts the request's signal with one of these. */
@@ -137,6 +139,7 @@ export async function streamAnswer(res: ModelResponse, plan: ResponsePlan, signa
       ...(plan.stop?.trace ? { trace: plan.stop.trace } : {}),
     }));
   if (!ok) return abortOutcome(signal);
+  progress.usage = { inputTokens: plan.inputTokens, outputTokens };
   res.end();
   return stopReason;
 }
@@ -179,5 +182,6 @@ export async function converseAnswer(res: ModelResponse, plan: ResponsePlan, sig
     "x-amzn-requestid": plan.requestId,
   });
   res.end(body);
+  progress.usage = { inputTokens: plan.inputTokens, outputTokens: plan.stop?.outputTokens ?? count };
   return stopReason;
 }

@@ -51,6 +51,11 @@ export interface RecordedRequest {
   receivedAt: number;
   outcome: RequestOutcome;
   deltasSent: number;
+  /**
+   * The token usage the response reported to the client (ConverseStream's metadata event,
+   * Converse's body): absent when the response ended without one (an error, a cut stream).
+   */
+  usage?: { inputTokens: number; outputTokens: number };
 }
 
 export interface BedrockServer {

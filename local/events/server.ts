@@ -88,6 +88,8 @@ export interface EventsServer {
   readonly published: readonly PublishedRecord[];
   /** The payloads accepted on one channel, in order. */
   publishedTo(channel: string): unknown[];
+  /** Forgets the publishes recorded so far (a long test measuring the server's own memory). */
+  forgetPublished(): void;
   /** Resolves with the first accepted publish (past or future) that satisfies `predicate`. */
   waitForPublished(predicate: (record: PublishedRecord) => boolean): Promise<PublishedRecord>;
   /** Resolves once no asynchronously invoked handler is still running. */
@@ -243,6 +245,7 @@ export async function startEventsServer(options: EventsServerOptions): Promise<E
       const path = channel.startsWith("/") ? channel : `/${channel}`;
       return broker.published.filter((r) => r.channel === path).flatMap((r) => r.events.map((e) => e.payload));
     },
+    forgetPublished: () => void broker.published.splice(0),
     waitForPublished: (predicate) =>
       new Promise((resolve) => {
         const past = broker.published.find(predicate);

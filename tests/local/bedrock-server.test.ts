@@ -83,7 +83,7 @@ describe("streamed answers", () => {
     const metadata = got.events.at(-1)!.metadata!;
     expect(metadata.usage).toEqual({ inputTokens, outputTokens: 24, totalTokens: inputTokens + 24 });
     expect(metadata.metrics?.latencyMs).toBeTypeOf("number");
-    expect(server.requests[0]).toMatchObject({ outcome: "end_turn", deltasSent: 24 });
+    expect(server.requests[0]).toMatchObject({ outcome: "end_turn", deltasSent: 24, usage: { inputTokens, outputTokens: 24 } });
   });
 
   test("gives the same answer to the same model and message, and another to a different model", async () => {
@@ -115,6 +115,7 @@ describe("streamed answers", () => {
     expect(response.output?.message?.content?.[0]?.text).toBe(fakeAnswer(MODEL, "plain call", 24));
     expect(response.stopReason).toBe("end_turn");
     expect(response.usage?.outputTokens).toBe(24);
+    expect(server.requests[0]!.usage).toEqual({ inputTokens: response.usage!.inputTokens, outputTokens: 24 });
   });
 });
 
@@ -151,6 +152,7 @@ describe("faults", () => {
     expect(got.error?.name).toBe("ModelStreamErrorException");
     expect(got.events.some((e) => e.messageStop)).toBe(false);
     expect(server.requests[0]).toMatchObject({ outcome: "stream_error", deltasSent: 5 });
+    expect(server.requests[0]!.usage).toBeUndefined();
   });
 
   test("a mid-stream throttling exception frame surfaces as ThrottlingException during iteration", async () => {

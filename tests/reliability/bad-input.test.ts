@@ -10,7 +10,7 @@ import { ERROR_CODES } from "../../functions/lib/protocol/errors.js";
 import type { OutboundEvent } from "../../functions/lib/protocol/outbound.js";
 import { devLikeConfig, MODEL_SONNET } from "../support/config-fixtures.js";
 import { inboundPublish, lambdaContext, startWorkerHarness, type WorkerHarness } from "../support/worker-harness.js";
-import { expectNothingMetered } from "./metering-assertions.js";
+import { expectNothingMetered, expectNoUsageRows, usageOf } from "./metering-assertions.js";
 
 const MAX_INPUT_CHARS = 500;
 let harness: WorkerHarness;
@@ -143,6 +143,7 @@ describe("malformed inbound payloads through the real worker", () => {
     expectOneStableError(harness.outbound(user), c);
     expect(harness.outbound(user)[0]!.requestId).toBe(answeredUnder(payload, eventId));
     expectNothingMetered(harness, ids.marker);
+    await expectNoUsageRows(harness, user);
   });
 
   it("answers a batch mixing good and bad events: one answer per good event, one error per bad one", async () => {
@@ -170,5 +171,9 @@ describe("malformed inbound payloads through the real worker", () => {
       expectNothingMetered(harness, p.ids.marker);
     }
     expect(harness.bedrock.requests).toHaveLength(good.length);
+    // The user's usage is the good turns' only: the bad events reserved and settled nothing.
+    const view = await usageOf(harness, user);
+    expect(view.ledger.turns).toBe(good.length);
+    expect(view.reservationsInRecord).toBe(0);
   });
 });

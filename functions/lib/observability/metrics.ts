@@ -3,6 +3,7 @@
  * dashboard and alarms (components/) reference them by these constants. Metrics leave as EMF
  * log lines; nothing calls CloudWatch's API on the hot path.
  */
+import type { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 
 export const METRIC = {
@@ -67,6 +68,21 @@ export class ModelMetrics {
       this.onFailure(err);
     }
   }
+}
+
+/**
+ * The worker's answer to per-model figures Powertools refused to record: a warning and a
+ * count on the invocation's metrics (MetricsNotRecorded); the turn goes on. Never throws.
+ */
+export function reportMetricsFailure(logger: Pick<Logger, "warn">, metrics: Pick<Metrics, "addMetric">) {
+  return (err: unknown): void => {
+    try {
+      logger.warn("metrics not recorded", { error_name: (err as Error)?.name });
+      metrics.addMetric(METRIC.metricsFailures, MetricUnit.Count, 1);
+    } catch {
+      // Reporting the failure must not fail the turn either.
+    }
+  };
 }
 
 export { MetricUnit };
