@@ -58,7 +58,7 @@ export async function benchCancel(runs = 20): Promise<CancelBench> {
       },
     };
     // The claim is not what is measured here: run every request.
-    const claim: RequestClaim = { runOnce: async (_key, work) => (await work({ firstSeq: 0 }), { kind: "ran" }), registerLambdaContext: () => undefined };
+    const claim: RequestClaim = { runOnce: async (_key, work) => (await work({ firstSeq: Promise.resolve(0) }), { kind: "ran" }), registerLambdaContext: () => undefined };
     const pollIntervalMs = 500;
     const instance = (): WorkerDeps => ({
       config,

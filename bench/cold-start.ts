@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { build, type Metafile } from "esbuild";
 import { BUNDLE_FILE, bundleOptions, configForFunctions } from "../components/lib/bundle.js";
 import { BUNDLED_CONFIG_FILE } from "../functions/lib/config/load.js";
+import { ENV } from "../functions/lib/env.js";
 import { readStackConfig } from "../local/config.js";
 import { median } from "./stats.js";
 
@@ -22,19 +23,27 @@ export const COLD_START_ENTRIES = [
   { name: "dead-letter consumer", entry: "functions/dlqConsumer.ts" },
 ] as const;
 
-/** What Lambda and the program set: the handlers build their clients at import. */
+/**
+ * What Lambda and the program set: the handlers build their clients at import. Every name the
+ * program gives the worker is set (analytics on, so the Firehose client is built too, as in a
+ * stack with `analytics.enabled`; the guardrail's two names are plain strings and cost nothing).
+ */
 const LAMBDA_ENV = {
   PATH: process.env.PATH ?? "",
   AWS_REGION: "us-east-1",
   AWS_ACCESS_KEY_ID: "AKIDBENCH",
   AWS_SECRET_ACCESS_KEY: "bench-secret",
   AWS_SESSION_TOKEN: "bench-session",
-  EVENTS_HTTP_ENDPOINT: "https://example.appsync-api.us-east-1.amazonaws.com/event",
-  IDEMPOTENCY_TABLE: "idempotency-bench",
-  GATEWAY_STACK: "bench",
-  POWERTOOLS_SERVICE_NAME: "bench",
-  POWERTOOLS_METRICS_NAMESPACE: "AiGateway/bench",
-  POWERTOOLS_LOG_LEVEL: "INFO",
+  [ENV.eventsHttpEndpoint]: "https://example.appsync-api.us-east-1.amazonaws.com/event",
+  [ENV.idempotencyTable]: "idempotency-bench",
+  [ENV.usageTable]: "usage-bench",
+  [ENV.conversationsTable]: "conversations-bench",
+  [ENV.cacheTable]: "cache-bench",
+  [ENV.analyticsStream]: "analytics-bench",
+  [ENV.stack]: "bench",
+  [ENV.serviceName]: "bench",
+  [ENV.metricsNamespace]: "AiGateway/bench",
+  [ENV.logLevel]: "INFO",
 };
 
 const RUNNER = `
@@ -100,7 +109,8 @@ function importOnce(dir: string): Promise<{ cpuMs: number; wallMs: number }> {
   return new Promise((resolve, reject) => {
     // --no-warnings: Lambda runs Node 22, where the SDK emits no Node-version warning at import.
     execFile(process.execPath, ["--no-warnings", "runner.mjs"], { cwd: dir, env: LAMBDA_ENV, timeout: 60_000 }, (err, stdout, stderr) => {
-      if (err) return reject(new Error(`importing ${dir} failed: ${stderr.split("\n").slice(0, 5).join(" | ")}`));
+      // The first lines of a minified bundle's stack are the bundle itself: report the error line only.
+      if (err) return reject(new Error(`importing ${dir} failed: ${stderr.split("\n").filter((l) => /^\w*Error\b/.test(l)).slice(0, 3).join(" | ").slice(0, 500) || stderr.slice(-500)}`));
       resolve(JSON.parse(stdout) as { cpuMs: number; wallMs: number });
     });
   });

@@ -28,15 +28,25 @@ import type { WorkerDeps } from "../functions/lib/worker/deps.js";
 import { handleInboundPublish } from "../functions/lib/worker/inbound.js";
 import { createRequestClaim } from "../functions/lib/worker/request-claim.js";
 import { createTable, LOCAL_CREDENTIALS, startDynamoDbLocal } from "../local/dynamodb.js";
+import { lambdaContext } from "../local/lambda.js";
 import { percentile, startRemoteSide } from "./relay.js";
 
 const REGION = "us-east-1";
 const MODEL = "us.amazon.nova-lite-v1:0";
 const SYSTEM = "You are a helpful assistant.";
 
-/** Per turn: its DynamoDB requests, and how many had completed when the model was called. */
+/**
+ * Per turn: its DynamoDB requests, and the sequential round trips before the model call. A
+ * request's round trip is one more than the deepest of the turn's requests that had completed
+ * when it was sent (requests in flight together share a round trip); `beforeModel` is the
+ * deepest completed when the model was called: the length of the turn's critical path.
+ */
 interface TurnTrace {
   dynamodb: number;
+  /** Requests sent before the model call. */
+  dynamodbBeforeModel: number | undefined;
+  /** Deepest round trip completed so far. */
+  depth: number;
   beforeModel: number | undefined;
 }
 
@@ -47,6 +57,8 @@ export async function benchMetering(options: { burst?: number; dailyOutputLimit?
   process.env.POWERTOOLS_METRICS_DISABLED = "true";
   process.env.AWS_ACCESS_KEY_ID ??= LOCAL_CREDENTIALS.accessKeyId;
   process.env.AWS_SECRET_ACCESS_KEY ??= LOCAL_CREDENTIALS.secretAccessKey;
+  // The Bedrock client takes its region from the environment, as in Lambda.
+  process.env.AWS_REGION ??= REGION;
   const [db, servers] = await Promise.all([startDynamoDbLocal({ region: REGION }), startRemoteSide()]);
   try {
     const idempotencyTable = `idempotency-${randomUUID()}`;
@@ -64,10 +76,12 @@ export async function benchMetering(options: { burst?: number; dailyOutputLimit?
     dynamodb.middlewareStack.add(
       (next) => async (args) => {
         const trace = turnOf.getStore();
+        const depth = (trace?.depth ?? 0) + 1;
+        if (trace) trace.dynamodb++;
         try {
           return await next(args);
         } finally {
-          if (trace) trace.dynamodb++;
+          if (trace) trace.depth = Math.max(trace.depth, depth);
         }
       },
       { step: "initialize", name: "countRequestsPerTurn" },
@@ -76,7 +90,10 @@ export async function benchMetering(options: { burst?: number; dailyOutputLimit?
     bedrock.middlewareStack.add(
       (next) => async (args) => {
         const trace = turnOf.getStore();
-        if (trace && trace.beforeModel === undefined) trace.beforeModel = trace.dynamodb;
+        if (trace && trace.beforeModel === undefined) {
+          trace.beforeModel = trace.depth;
+          trace.dynamodbBeforeModel = trace.dynamodb;
+        }
         return next(args);
       },
       { step: "initialize", name: "markModelCall" },
@@ -102,10 +119,10 @@ export async function benchMetering(options: { burst?: number; dailyOutputLimit?
     const admissionMs: number[] = [];
     const timedMeter: UsageMeter = {
       ...meter,
-      async admit(request) {
+      async admit(request, prefetched) {
         const started = performance.now();
         try {
-          return await meter.admit(request);
+          return await meter.admit(request, prefetched);
         } finally {
           admissionMs.push(performance.now() - started);
         }
@@ -133,10 +150,13 @@ export async function benchMetering(options: { burst?: number; dailyOutputLimit?
       cancels: new RunningAnswers({ dynamodb, tableName: conversationsTable, runExpirySeconds: 600 }),
     };
 
+    // As the handler does per invocation: the claim's in-progress expiry follows Lambda's deadline.
+    deps.claim.registerLambdaContext(lambdaContext("bench-worker", { timeoutSeconds: 900 }) as never);
+
     const traces = new Map<string, TurnTrace>();
     const turn = (user: string, message: string) => {
       const requestId = randomUUID();
-      const trace: TurnTrace = { dynamodb: 0, beforeModel: undefined };
+      const trace: TurnTrace = { dynamodb: 0, dynamodbBeforeModel: undefined, depth: 0, beforeModel: undefined };
       traces.set(requestId, trace);
       const payload = { action: "chat", requestId, conversationId: randomUUID(), message };
       const event = publishEvent(user, payload);
@@ -144,7 +164,9 @@ export async function benchMetering(options: { burst?: number; dailyOutputLimit?
     };
 
     // Warm-up on another user: connections open, code paths compiled.
-    for (let i = 0; i < 3; i++) await turn("bench-warmup", "warm up [[fake:tokens=5]]");
+    // (A Cognito sub is a UUID: anything else is refused before the claim.)
+    const warmupUser = randomUUID();
+    for (let i = 0; i < 3; i++) await turn(warmupUser, "warm up [[fake:tokens=5]]");
     traces.clear();
     admissionMs.length = 0;
 
@@ -201,7 +223,7 @@ export async function benchMetering(options: { burst?: number; dailyOutputLimit?
       falseRefusals,
       admissionP50: percentile(burstAdmissionMs, 50),
       admissionP99: percentile(burstAdmissionMs, 99),
-      single: { dynamodb: singleTrace.dynamodb, beforeModel: singleTrace.beforeModel ?? 0 },
+      single: { dynamodb: singleTrace.dynamodb, dynamodbBeforeModel: singleTrace.dynamodbBeforeModel ?? 0, beforeModel: singleTrace.beforeModel ?? 0 },
       burstBeforeModel: {
         p50: percentile(admitted.map((t) => t.beforeModel!), 50),
         max: Math.max(...admitted.map((t) => t.beforeModel!)),

@@ -11,12 +11,13 @@ import { benchColdStart } from "./cold-start.js";
 import { closedLoop, connectUsers, gatewayTurn, measureFirstToken, measureThroughput, startGatewayHost } from "./gateway.js";
 import { machineLoadMeter, machineSummary } from "./machine.js";
 import { benchCancel } from "./cancel.js";
+import { benchCost } from "./cost.js";
 import { benchMetering } from "./metering.js";
 import { benchRelay } from "./relay.js";
 import { kb, ms, printTable, type Row, writeResults } from "./report.js";
 import { benchWorkerCost } from "./worker-cpu.js";
 
-const SECTIONS = ["cold-start", "relay", "metering", "cancel", "gateway"] as const;
+const SECTIONS = ["cold-start", "relay", "metering", "cancel", "cost", "gateway"] as const;
 type Section = (typeof SECTIONS)[number];
 
 /** Goals of issue 13, in one place. */
@@ -27,6 +28,8 @@ export const GOALS = {
   meteringUtilisation: 0.95,
   roundTripsBeforeModel: 3,
   cancelP99Ms: 1000,
+  /** Cost per 1,000 turns (model tokens excluded) at most this share of the seed's way. */
+  costShareOfSeed: 1 / 3,
 };
 
 async function meteringSection(rows: Row[]) {
@@ -40,6 +43,7 @@ async function meteringSection(rows: Row[]) {
   row("DynamoDB round trips before the model call, one chat alone (claim included)", String(m.single.beforeModel), {
     goal: { text: `<= ${GOALS.roundTripsBeforeModel}`, met: m.single.beforeModel <= GOALS.roundTripsBeforeModel },
   });
+  row("DynamoDB requests before the model call, one chat alone", String(m.single.dynamodbBeforeModel));
   row("DynamoDB round trips before the model call in the burst, p50 / max", `${m.burstBeforeModel.p50} / ${m.burstBeforeModel.max}`);
   row("DynamoDB requests per turn, one chat alone", String(m.single.dynamodb));
   row("DynamoDB requests per turn in the burst, answered / refused (p50)", `${m.burstDynamodbPerTurn.answered} / ${m.burstDynamodbPerTurn.refused}`);
@@ -55,6 +59,27 @@ async function cancelSection(rows: Row[]) {
     baseline: `max ${ms(c.max)}`,
     goal: { text: `p99 <= ${GOALS.cancelP99Ms} ms`, met: c.p99 <= GOALS.cancelP99Ms },
   });
+  return c;
+}
+
+async function costSection(rows: Row[]) {
+  const c = await benchCost();
+  const usd = (n: number) => `$${n.toFixed(4)}`;
+  const per = (ops: { turns: number }, n: number) => (n / ops.turns).toFixed(1);
+  const g = c.gateway.operations;
+  const s = c.seed.operations;
+  const row = (figure: string, value: string, baseline: string, goal?: Row["goal"]) => rows.push({ section: "cost", figure, value, baseline, ...(goal ? { goal } : {}) });
+  row(
+    `per 1,000 turns excl. model tokens (${c.answerTokens}-token answers at ${c.tokensPerSecond}/s, ${c.turns} turns)`,
+    usd(c.gateway.totalPerThousand),
+    `${usd(c.seed.totalPerThousand)} seed's way`,
+    { text: `<= 1/3 of the seed's`, met: c.ratio <= GOALS.costShareOfSeed },
+  );
+  row("share of the seed's cost", `${(100 * c.ratio).toFixed(1)}%`, "");
+  row("Events API operations per turn (published + delivered)", per(g, g.eventsPublished + g.messagesDelivered), `${per(s, s.eventsPublished + s.messagesDelivered)} seed's way`);
+  row("publish requests / new connections per turn", `${per(g, g.publishRequests)} / ~0 (kept alive)`, `${per(s, s.publishRequests)} / ${per(s, s.publishRequests)} seed's way`);
+  row("DynamoDB request units per turn, write / read", `${per(g, g.dynamodbWriteUnits)} / ${per(g, g.dynamodbReadUnits)}`, `${per(s, s.dynamodbWriteUnits)} / ${per(s, s.dynamodbReadUnits)} seed's way`);
+  row("Lambda billed ms per turn (wall, mostly the model's stream)", per(g, g.lambdaBilledMs), `${per(s, s.lambdaBilledMs)} seed's way`);
   return c;
 }
 
@@ -117,6 +142,7 @@ async function main() {
   if (only.has("relay")) sections.relay = await relaySection(rows);
   if (only.has("metering")) sections.metering = await meteringSection(rows);
   if (only.has("cancel")) sections.cancel = await cancelSection(rows);
+  if (only.has("cost")) sections.cost = await costSection(rows);
   if (only.has("gateway")) sections.gateway = await gatewaySection(rows, values.profile ? resolve(values.profile) : undefined);
   const busy = load.busyShare();
   const endedMachine = machineSummary();

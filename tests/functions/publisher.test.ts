@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import type { OutboundEvent } from "../../functions/lib/protocol/outbound.js";
 import { HttpEventPublisher, PublishError } from "../../functions/lib/relay/publisher.js";
+import { verifySigV4 } from "../../local/events/sigv4-auth.js";
 
 const CREDENTIALS = { accessKeyId: "AKIDTEST", secretAccessKey: "secret" };
 const EVENT: OutboundEvent = { type: "delta", conversationId: "c", text: "hi", requestId: "r", seq: 0 };
@@ -10,6 +11,7 @@ const EVENT: OutboundEvent = { type: "delta", conversationId: "c", text: "hi", r
 /** An /event endpoint that answers each request with the next scripted reply. */
 async function scriptedEndpoint(replies: ((res: ServerResponse) => void)[]) {
   const received: { headers: IncomingMessage["headers"]; body: string }[] = [];
+  const connections: unknown[] = [];
   const server = createServer((req, res) => {
     let body = "";
     req.on("data", (c) => (body += c));
@@ -19,10 +21,11 @@ async function scriptedEndpoint(replies: ((res: ServerResponse) => void)[]) {
       reply(res);
     });
   });
+  server.on("connection", (socket) => connections.push(socket));
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/event`;
   servers.push(server);
-  return { url, received };
+  return { url, received, connections };
 }
 const servers: ReturnType<typeof createServer>[] = [];
 afterEach(async () => {
@@ -35,6 +38,8 @@ afterEach(async () => {
 const status = (code: number, body: unknown = {}) => (res: ServerResponse) => res.writeHead(code, { "content-type": "application/json" }).end(JSON.stringify(body));
 const accepted = status(200, { successful: [{ identifier: "x", index: 0 }], failed: [] });
 const hang = () => undefined;
+/** Drops the connection without answering, as a server does to an idle keep-alive connection it closed. */
+const dropConnection = (res: ServerResponse) => res.socket?.destroy();
 
 function publisherFor(url: string, extra: Partial<ConstructorParameters<typeof HttpEventPublisher>[0]> = {}) {
   return new HttpEventPublisher({ endpoint: url, region: "us-east-1", credentials: CREDENTIALS, baseDelayMs: 1, ...extra });
@@ -77,6 +82,36 @@ describe("HTTP event publisher", () => {
     const endpoint = await scriptedEndpoint([hang, accepted]);
     await publisherFor(endpoint.url, { attemptTimeoutMs: 200 }).publish("/Outbound-Messages/u1", [EVENT]);
     expect(endpoint.received).toHaveLength(2);
+  });
+
+  it("keeps its connection alive: a turn's publishes share one connection", async () => {
+    const endpoint = await scriptedEndpoint([accepted]);
+    const publisher = publisherFor(endpoint.url);
+    for (let seq = 0; seq < 4; seq++) await publisher.publish("/Outbound-Messages/u1", [{ ...EVENT, seq }]);
+    expect(endpoint.received).toHaveLength(4);
+    expect(endpoint.connections).toHaveLength(1);
+    publisher.destroy();
+  });
+
+  it("signs with node:crypto hashes that an independent SigV4 verifier (sha256-js) accepts, body included", async () => {
+    const endpoint = await scriptedEndpoint([accepted]);
+    const events = [{ ...EVENT, text: "héllo ✓ 🎉" }];
+    await publisherFor(endpoint.url).publish("/Outbound-Messages/u1", events);
+    const [request] = endpoint.received;
+    const signed = { method: "POST", path: "/event", headers: request!.headers as Record<string, string>, body: request!.body };
+    expect(await verifySigV4(signed, CREDENTIALS, "us-east-1")).not.toBeNull();
+    expect(await verifySigV4({ ...signed, body: request!.body.replace("héllo", "hello") }, CREDENTIALS, "us-east-1")).toBeNull();
+  });
+
+  it("retries at once, on a new connection, when a kept-alive connection was closed while idle", async () => {
+    const endpoint = await scriptedEndpoint([accepted, dropConnection, accepted]);
+    // A backoff of this length would outlast the test's timeout: the retry must not wait.
+    const publisher = publisherFor(endpoint.url, { baseDelayMs: 600_000, maxAttempts: 2 });
+    await publisher.publish("/Outbound-Messages/u1", [EVENT]);
+    await publisher.publish("/Outbound-Messages/u1", [{ ...EVENT, seq: 1 }]);
+    expect(endpoint.received).toHaveLength(3);
+    expect(endpoint.connections).toHaveLength(2);
+    publisher.destroy();
   });
 
   it("refuses more than five events in one publish before sending anything", async () => {

@@ -11,6 +11,8 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { randomUUID } from "node:crypto";
+import { createServer, request as httpRequest, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { parseGatewayConfig } from "../../functions/lib/config/parse.js";
 import type { GatewayConfigInput } from "../../functions/lib/config/schema.js";
@@ -231,31 +233,51 @@ describe("Firehose and metrics are unavailable", () => {
   });
 });
 
-/** The worker's own publisher, over a fetch that answers 503 on the calls `fails(n)` picks (n counts from 1). */
-function flakyPublisher(fails: (call: number) => boolean) {
+/**
+ * The worker's own publisher, pointed at a loopback front of the Events server that answers
+ * 503 on the publishes `fails(n)` picks (n counts from 1) and passes the others through
+ * unchanged (Host included, so their signatures still verify).
+ */
+async function flakyPublisher(fails: (call: number) => boolean) {
   let calls = 0;
   const refused: number[] = [];
+  const target = new URL(harness.events.httpEndpoint);
+  const front = createServer((req, res) => {
+    calls++;
+    if (fails(calls)) {
+      refused.push(calls);
+      req.resume();
+      res.writeHead(503, { "content-type": "application/json" }).end('{"errors":[{"errorType":"ServiceUnavailable"}]}');
+      return;
+    }
+    const forward = httpRequest(
+      { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
+      (upstream) => {
+        res.writeHead(upstream.statusCode ?? 502, upstream.headers);
+        upstream.pipe(res);
+      },
+    );
+    forward.on("error", () => res.destroy());
+    req.pipe(forward);
+  });
+  await new Promise<void>((resolve) => front.listen(0, "127.0.0.1", resolve));
+  fronts.push(front);
+  const { port } = front.address() as AddressInfo;
   const publisher = new HttpEventPublisher({
-    endpoint: harness.events.httpEndpoint,
+    endpoint: `http://127.0.0.1:${port}${target.pathname}`,
     region: REGION,
     credentials: LOCAL_CREDENTIALS,
     baseDelayMs: 10,
-    fetch: async (input, init) => {
-      calls++;
-      if (fails(calls)) {
-        refused.push(calls);
-        return new Response('{"errors":[{"errorType":"ServiceUnavailable"}]}', { status: 503 });
-      }
-      return fetch(input, init);
-    },
   });
   return { publisher, refused };
 }
+const fronts: Server[] = [];
+afterAll(() => Promise.all(fronts.map((f) => new Promise((resolve) => f.close(resolve)))));
 
 describe("the publish endpoint fails", () => {
   it("recovering after two failed publishes: the relay retries and the whole answer arrives once", async () => {
     const user = randomUUID();
-    const { publisher, refused } = flakyPublisher((call) => call <= 2);
+    const { publisher, refused } = await flakyPublisher((call) => call <= 2);
     const request = chat("Through a flaky endpoint [[fake:tokens=30]]");
     await handleInboundPublish(workerDeps(harness, { publisher }), inboundPublish(user, [request]));
 
@@ -272,7 +294,7 @@ describe("the publish endpoint fails", () => {
   it("for good: the model is stopped early and what it consumed is settled", async () => {
     const user = randomUUID();
     // `start` goes out; every publish after it fails, retries included.
-    const { publisher, refused } = flakyPublisher((call) => call > 1);
+    const { publisher, refused } = await flakyPublisher((call) => call > 1);
     const request = chat("Nobody will hear this [[fake:tokens=2000,rate=400]]");
     await handleInboundPublish(workerDeps(harness, { publisher }), inboundPublish(user, [request]));
     await harness.bedrock.idle();

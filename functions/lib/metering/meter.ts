@@ -4,6 +4,10 @@
  * user's admission record and one write conditioned on its version, retried with jittered
  * backoff when another admission or a settlement got there first (I3). Anything that keeps
  * usage from being read or written refuses the turn (I5).
+ *
+ * The read can start early (`prefetch`), beside the turn's other reads, so that admission adds
+ * one round trip (the write) to the turn instead of two. A prefetched record is only a first
+ * guess: the write is conditioned on its version, and a conflict re-reads, as always.
  */
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -12,7 +16,7 @@ import { GatewayError } from "../protocol/errors.js";
 import type { ResolvedTier } from "../routing/tier.js";
 import { decideAdmission } from "./decide.js";
 import { buildQuota } from "./quota.js";
-import type { Reservation } from "./record.js";
+import type { AdmissionRecord, Reservation } from "./record.js";
 import { isTransientConflict, UsageStore, type SettleOutcome } from "./store.js";
 import { usageAt, type UsageSnapshot } from "./usage.js";
 
@@ -54,17 +58,33 @@ export interface Admission {
   attempts: number;
 }
 
+/** A user's admission record, being read ahead of the admit or quota that uses it. */
+export interface PrefetchedUsage {
+  userId: string;
+  /** Rejects when the record could not be read; never left unhandled. */
+  record: Promise<AdmissionRecord>;
+}
+
 export interface UsageMeter {
+  /**
+   * Starts reading the user's admission record now, for an `admit` or `quota` that follows
+   * (they then skip their own first read). Unused, it costs one read and nothing else.
+   */
+  prefetch(userId: string): PrefetchedUsage;
   /**
    * Reserves the turn's input estimate and output tokens. Throws a GatewayError refusal
    * (`limit_exceeded`, `concurrency_limit`, `rate_limited`), or `internal_error` when usage
-   * cannot be read or written: the model must not be called then.
+   * cannot be read or written: the model must not be called then. `prefetched` (of the same
+   * user) stands in for the first attempt's read.
    */
-  admit(request: AdmitRequest): Promise<Admission>;
+  admit(request: AdmitRequest, prefetched?: PrefetchedUsage): Promise<Admission>;
   /** Charges what the turn consumed and releases its reservation, once per request id. */
   settle(admission: Admission, consumed: TokenCounts): Promise<SettleOutcome>;
-  /** The user's quota now. Throws `internal_error` when usage cannot be read. */
-  quota(userId: string, tier: ResolvedTier): Promise<Quota>;
+  /**
+   * The user's quota: now, or as `prefetched` (of the same user) read it. Throws
+   * `internal_error` when usage cannot be read.
+   */
+  quota(userId: string, tier: ResolvedTier, prefetched?: PrefetchedUsage): Promise<Quota>;
 }
 
 /**
@@ -85,14 +105,25 @@ export function createUsageMeter(options: UsageMeterOptions): UsageMeter {
   const now = options.now ?? Date.now;
   const budgetMs = options.admissionBudgetMs ?? 10_000;
 
+  /** The prefetched record if it is this user's and the first attempt's; else a fresh read. */
+  const readRecord = (userId: string, prefetched: PrefetchedUsage | undefined, attempt = 1) =>
+    attempt === 1 && prefetched?.userId === userId ? prefetched.record : store.readRecord(userId);
+
   return {
-    async admit(request) {
+    prefetch(userId) {
+      const record = store.readRecord(userId);
+      // Whoever uses it sees the failure; nobody else must (an unhandled rejection).
+      record.catch(() => undefined);
+      return { userId, record };
+    },
+
+    async admit(request, prefetched) {
       const giveUpAt = now() + budgetMs;
       for (let attempt = 1; ; attempt++) {
         let written: boolean;
         let grant: ReturnType<typeof decideAdmission>;
         try {
-          const record = await store.readRecord(request.userId);
+          const record = await readRecord(request.userId, prefetched, attempt);
           const at = now();
           grant = decideAdmission(record, request.tier.tier, request, at, options.reservationTtlMs);
           written = await store.writeRecord(request.userId, grant.next, at);
@@ -120,10 +151,11 @@ export function createUsageMeter(options: UsageMeterOptions): UsageMeter {
       }
     },
 
-    async quota(userId, tier) {
+    async quota(userId, tier, prefetched) {
       try {
+        const record = await readRecord(userId, prefetched);
         const at = now();
-        return buildQuota(tier.name, tier.tier, usageAt(await store.readRecord(userId), at), at);
+        return buildQuota(tier.name, tier.tier, usageAt(record, at), at);
       } catch {
         throw usageUnavailable();
       }

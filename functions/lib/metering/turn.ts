@@ -9,7 +9,7 @@ import { GatewayError } from "../protocol/errors.js";
 import type { Quota, TokenCounts } from "../protocol/outbound.js";
 import type { ResolvedTier } from "../routing/tier.js";
 import { estimateInputTokens, estimateOutputTokens, tokenBound } from "./estimate.js";
-import type { Admission, UsageMeter } from "./meter.js";
+import type { Admission, PrefetchedUsage, UsageMeter } from "./meter.js";
 import { buildQuota } from "./quota.js";
 
 export interface TurnIdentity {
@@ -38,11 +38,12 @@ export class TurnMetering {
   /**
    * Reserves for a call sending `system` and `messages` and wanting `maxTokens`; returns the
    * output tokens granted. Throws the refusal, or internal_error when usage is unreadable.
+   * `prefetched`: the user's record, read beside the turn's other reads (UsageMeter.prefetch).
    */
-  async admit(system: string, messages: readonly { text: string }[], maxTokens: number): Promise<number> {
+  async admit(system: string, messages: readonly { text: string }[], maxTokens: number, prefetched?: PrefetchedUsage): Promise<number> {
     const { userId, requestId, tier, log, onRefusal } = this.turn;
     try {
-      this.admission = await this.meter.admit({ userId, requestId, tier, inputTokens: estimateInputTokens(system, messages), maxTokens });
+      this.admission = await this.meter.admit({ userId, requestId, tier, inputTokens: estimateInputTokens(system, messages), maxTokens }, prefetched);
     } catch (err) {
       if (err instanceof GatewayError && REFUSALS.has(err.code)) {
         onRefusal?.();

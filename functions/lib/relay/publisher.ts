@@ -1,13 +1,18 @@
 /**
  * Publishing events to an AppSync Events channel over HTTP, signed with SigV4 by the AWS SDK's
- * signer. Connections are kept alive (Node's fetch pools them); throttling and 5xx answers are
- * retried with capped, jittered backoff.
+ * signer (hashing on node:crypto). Requests go through node:http/https with keep-alive agents,
+ * so a turn's publishes share one connection (TLS handshake once per container, not per
+ * publish), without the per-request streams and abort signals of `fetch`. Throttling, 5xx
+ * answers and network errors are retried with capped, jittered backoff; a kept-alive
+ * connection the server closed while idle (a frozen Lambda container) is retried at once.
  */
-import { Sha256 } from "@aws-crypto/sha256-js";
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
 import type { OutboundEvent } from "../protocol/outbound.js";
+import { NodeSha256 } from "./sha256.js";
 
 export const MAX_EVENTS_PER_PUBLISH = 5;
 
@@ -34,7 +39,19 @@ export interface HttpPublisherOptions {
   baseDelayMs?: number;
   /** One attempt's limit: a hung connection must not hold the answer until Lambda's timeout. */
   attemptTimeoutMs?: number;
-  fetch?: typeof fetch;
+}
+
+/** What one attempt got back. */
+interface Reply {
+  status: number;
+  text: string;
+}
+
+/** A network failure of one attempt; `stale` when it hit a kept-alive connection the server had closed. */
+class NetworkFailure extends Error {
+  constructor(readonly stale: boolean) {
+    super("network error");
+  }
 }
 
 export class HttpEventPublisher implements Publisher {
@@ -43,15 +60,18 @@ export class HttpEventPublisher implements Publisher {
   private readonly maxAttempts: number;
   private readonly baseDelayMs: number;
   private readonly attemptTimeoutMs: number;
-  private readonly fetch: typeof fetch;
+  private readonly agent: HttpAgent | HttpsAgent;
+  private readonly request: typeof httpRequest;
 
   constructor(options: HttpPublisherOptions) {
     this.url = new URL(options.endpoint);
-    this.signer = new SignatureV4({ service: "appsync", region: options.region, credentials: options.credentials, sha256: Sha256 });
+    this.signer = new SignatureV4({ service: "appsync", region: options.region, credentials: options.credentials, sha256: NodeSha256 });
     this.maxAttempts = options.maxAttempts ?? 4;
     this.baseDelayMs = options.baseDelayMs ?? 50;
     this.attemptTimeoutMs = options.attemptTimeoutMs ?? 5000;
-    this.fetch = options.fetch ?? fetch;
+    const https = this.url.protocol === "https:";
+    this.agent = https ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+    this.request = https ? httpsRequest : httpRequest;
   }
 
   async publish(channel: string, events: readonly OutboundEvent[]): Promise<void> {
@@ -60,12 +80,12 @@ export class HttpEventPublisher implements Publisher {
     const body = JSON.stringify({ channel, events: events.map((e) => JSON.stringify(e)) });
     for (let attempt = 1; ; attempt++) {
       let status: number | undefined;
+      let stale = false;
       try {
-        const response = await this.send(body);
-        status = response.status;
-        const text = await response.text();
-        if (response.ok) {
-          const failed = parseFailed(text);
+        const reply = await this.send(body);
+        status = reply.status;
+        if (status >= 200 && status < 300) {
+          const failed = parseFailed(reply.text);
           if (failed === 0) return;
           throw new PublishError(`${failed} of ${events.length} events were not accepted`, status);
         }
@@ -75,24 +95,57 @@ export class HttpEventPublisher implements Publisher {
         if (!retryable || attempt >= this.maxAttempts) {
           throw err instanceof PublishError ? err : new PublishError("publish failed: network error");
         }
+        stale = err instanceof NetworkFailure && err.stale;
       }
       if (attempt >= this.maxAttempts) throw new PublishError(`publish failed with HTTP ${status} after ${attempt} attempts`, status);
-      await sleep(backoff(attempt, this.baseDelayMs));
+      // A stale connection says nothing about the server: the next attempt opens a fresh one now.
+      if (!stale) await sleep(backoff(attempt, this.baseDelayMs));
     }
   }
 
-  private async send(body: string): Promise<Response> {
+  /** Closes idle kept-alive connections (a process that is about to exit). */
+  destroy(): void {
+    this.agent.destroy();
+  }
+
+  private async send(body: string): Promise<Reply> {
     const request = new HttpRequest({
       method: "POST",
       protocol: this.url.protocol,
       hostname: this.url.hostname,
       port: this.url.port ? Number(this.url.port) : undefined,
       path: this.url.pathname,
-      headers: { host: this.url.host, "content-type": "application/json", accept: "application/json" },
+      headers: { host: this.url.host, "content-type": "application/json", accept: "application/json", "content-length": String(Buffer.byteLength(body)) },
       body,
     });
     const signed = await this.signer.sign(request);
-    return this.fetch(this.url, { method: "POST", headers: signed.headers, body, signal: AbortSignal.timeout(this.attemptTimeoutMs) });
+    return new Promise<Reply>((resolve, reject) => {
+      const req = this.request(this.url, { method: "POST", headers: signed.headers, agent: this.agent });
+      let settled = false;
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        req.destroy(new Error("publish attempt timed out"));
+      }, this.attemptTimeoutMs);
+      const settle = (outcome: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        outcome();
+      };
+      const fail = (err?: NodeJS.ErrnoException) =>
+        settle(() => reject(new NetworkFailure(req.reusedSocket && !timedOut && (err?.code === "ECONNRESET" || err?.code === "EPIPE"))));
+      req.once("error", fail);
+      req.once("response", (res: IncomingMessage) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.once("error", fail);
+        res.once("end", () => settle(() => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") })));
+        // A response cut off before its end is a failed attempt.
+        res.once("close", () => fail());
+      });
+      req.end(body);
+    });
   }
 }
 

@@ -21,6 +21,7 @@ import type { ResponseRelay } from "../relay/relay.js";
 import { boundedMaxTokens, resolveModel, type ResolvedTier } from "../routing/tier.js";
 import type { WorkerDeps } from "./deps.js";
 import { modelCandidates, openModelStream, recordModelFailure, type OpenStream } from "./open-stream.js";
+import { startChatReads, type ChatReads } from "./turn-reads.js";
 
 export interface ChatTurn {
   /** The caller's Cognito sub: whose history, cancels and usage these are. */
@@ -31,6 +32,8 @@ export interface ChatTurn {
   log: Logger;
   /** Milliseconds until the invocation is cut off (Lambda's remaining time), when known. */
   remainingTimeMs?: () => number;
+  /** The turn's reads, when the caller started them already (beside the claim's own read). */
+  reads?: ChatReads;
 }
 
 /**
@@ -67,12 +70,15 @@ export async function answerChat(deps: WorkerDeps, turn: ChatTurn): Promise<void
     onRefusal: () =>
       deps.modelMetrics.record(resolveModel(deps.config, turn.tier.tier, turn.request.modelId).id, [[METRIC.limitRefusals, MetricUnit.Count, 1]]),
   });
+  // Every read before the model call runs at once (turn-reads.ts); each is awaited below where
+  // its call used to be made.
+  const reads = turn.reads ?? startChatReads(deps, turn);
   try {
     // A cancel reaches this answer through the store, from whichever instance handled it.
-    const run = await deps.cancels.start(turn.userId, turn.request.requestId);
+    const run = await reads.run;
     try {
       const abort = deadline ? AbortSignal.any([deadline.signal, run.signal]) : run.signal;
-      await streamChat(deps, turn, metering, { abort, deadline: deadline?.signal });
+      await streamChat(deps, turn, reads, metering, { abort, deadline: deadline?.signal });
     } finally {
       await run.stop();
     }
@@ -89,7 +95,7 @@ interface TurnSignals {
   deadline?: AbortSignal;
 }
 
-async function streamChat(deps: WorkerDeps, turn: ChatTurn, metering: TurnMetering, signals: TurnSignals): Promise<void> {
+async function streamChat(deps: WorkerDeps, turn: ChatTurn, reads: ChatReads, metering: TurnMetering, signals: TurnSignals): Promise<void> {
   const { config, modelMetrics } = deps;
   const { request, tier, relay, log, userId } = turn;
   const chosen = resolveModel(config, tier.tier, request.modelId);
@@ -102,11 +108,11 @@ async function streamChat(deps: WorkerDeps, turn: ChatTurn, metering: TurnMeteri
   let answerText = "";
   if (config.observability.logPreviews) log.info("prompt preview", { preview: request.message.slice(0, 80) });
 
-  const history = await loadHistory(deps, userId, conversationId);
-  const prepared = await findPreparedAnswer(deps, log, { message: request.message, firstTurn: history.length === 0, modelId: chosen.id });
+  const history = await (reads.history ?? loadHistory(deps, userId, conversationId));
+  const prepared = await findPreparedAnswer(deps, log, { message: request.message, firstTurn: history.length === 0, modelId: chosen.id }, reads.prepared);
   if (prepared) {
     // A hit costs no tokens: nothing is reserved or settled, and the quota is unchanged.
-    const quota = await deps.usage.quota(userId, tier).catch(() => undefined);
+    const quota = await deps.usage.quota(userId, tier, reads.usage).catch(() => undefined);
     relayCachedAnswer(relay, { conversationId, modelId: chosen.id, text: prepared.response, startedAt, quota });
     modelMetrics.record(chosen.id, [[METRIC.cacheHits, MetricUnit.Count, 1]]);
     log.info("answered from the prepared-response cache", { model_id: chosen.id });
@@ -123,7 +129,7 @@ async function streamChat(deps: WorkerDeps, turn: ChatTurn, metering: TurnMeteri
     return { model, maxTokens, messages: turnMessages(config, model, maxTokens, history, request.message) };
   });
   const longest = plans.reduce((a, b) => (textLength(b.messages) > textLength(a.messages) ? b : a));
-  const grantedTokens = await metering.admit(config.systemPrompt, longest.messages, Math.max(...plans.map((p) => p.maxTokens)));
+  const grantedTokens = await metering.admit(config.systemPrompt, longest.messages, Math.max(...plans.map((p) => p.maxTokens)), reads.usage);
   let sent: ConverseRequest | undefined;
   let opened: OpenStream;
   try {

@@ -20,6 +20,7 @@ import { conversationHistory, deleteConversation, listConversations } from "../c
 import { answerChat, RetryableFailure } from "./chat.js";
 import type { WorkerDeps } from "./deps.js";
 import type { ClaimOutcome } from "./request-claim.js";
+import { startChatReads, type ChatReads } from "./turn-reads.js";
 
 /** What the worker knows of the invocation it runs in. */
 export interface Invocation {
@@ -64,9 +65,16 @@ async function handleInboundEvent(
     log.appendKeys({ action: request.action, conversation_id: conversationId, tier: tier.name });
     let retryable: GatewayError | undefined;
     const outcome = await deps.claim.runOnce({ sub: caller.sub, requestId }, async ({ firstSeq }) => {
-      relay.continueFrom(firstSeq);
+      // A chat's reads start beside the claim's sequence read: one round trip, not five (turn-reads.ts).
+      const reads = request.action === "chat" ? startChatReads(deps, { userId: caller.sub, request: request as ChatRequest, tier }) : undefined;
+      relay.continueFrom(
+        await firstSeq.catch(async (err: unknown) => {
+          await reads?.abandon();
+          throw err;
+        }),
+      );
       deps.analytics?.beginTurn({ userId: caller.sub, request, tier: tier.name });
-      retryable = await runAction(deps, { userId: caller.sub, request, tier, relay, log, remainingTimeMs: invocation?.remainingTimeMs });
+      retryable = await runAction(deps, { userId: caller.sub, request, tier, relay, log, remainingTimeMs: invocation?.remainingTimeMs, reads });
       // The retryable error is sent once the claim is released (below): reserve its seq.
       return retryable ? { kind: "retryable", nextSeq: relay.nextSeq + 1 } : { kind: "final", result: outcomeToKeep(relay) };
     });
@@ -96,7 +104,7 @@ async function handleInboundEvent(
  */
 async function runAction(
   deps: WorkerDeps,
-  ctx: { userId: string; request: InboundRequest; tier: ResolvedTier; relay: ResponseRelay; log: Logger; remainingTimeMs?: () => number },
+  ctx: { userId: string; request: InboundRequest; tier: ResolvedTier; relay: ResponseRelay; log: Logger; remainingTimeMs?: () => number; reads?: ChatReads },
 ): Promise<GatewayError | undefined> {
   const { request, tier, relay } = ctx;
   try {

@@ -39,8 +39,13 @@ export type ClaimOutcome =
   | { kind: "in_progress" };
 
 export interface RequestClaim {
-  /** Runs `work` unless this request was claimed before; tells which happened. */
-  runOnce(key: ClaimKey, work: (attempt: { firstSeq: number }) => Promise<AttemptEnd>): Promise<ClaimOutcome>;
+  /**
+   * Runs `work` unless this request was claimed before; tells which happened. The work gets
+   * the seq its events start at as a read under way, so it can start its own reads beside it;
+   * it must await it before sending any event. If the read fails, the work should throw it:
+   * the claim is released and the failure is the caller's, as for a failed claim.
+   */
+  runOnce(key: ClaimKey, work: (attempt: { firstSeq: Promise<number> }) => Promise<AttemptEnd>): Promise<ClaimOutcome>;
   registerLambdaContext(context: Context): void;
 }
 
@@ -78,7 +83,10 @@ export function createRequestClaim(options: {
       try {
         const stored = await claimed(claimKey, async () => {
           claimedAt = Date.now();
-          end = await work({ firstSeq: await sequence.firstSeq(claimKey) });
+          const firstSeq = sequence.firstSeq(claimKey);
+          // A work that ends without awaiting it (a crash) must not leave its failure unhandled.
+          firstSeq.catch(() => undefined);
+          end = await work({ firstSeq });
           if (end.kind === "final") return end.result;
           const nextSeq = end.nextSeq;
           sequenceFailure = await retried(() => sequence.remember(claimKey, nextSeq));

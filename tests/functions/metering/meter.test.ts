@@ -177,6 +177,58 @@ describe("usage meter on DynamoDB Local", () => {
     expect(results.some((r) => r.status === "fulfilled" && r.value.attempts > 1)).toBe(true);
   });
 
+  it("admits on a prefetched record without reading again, and re-reads when another admission changed it since", async () => {
+    const user = randomUUID();
+    const m = meter();
+    const tier = tierWith();
+    const first = await m.admit({ userId: user, requestId: randomUUID(), tier, inputTokens: 100, maxTokens: 600 }, m.prefetch(user));
+    expect(first).toMatchObject({ maxTokens: 600, attempts: 1 });
+
+    // Prefetched, then overtaken by another turn's admission before it is used: the write on
+    // the stale version fails, the meter reads again and clamps to what is really left.
+    const stale = m.prefetch(user);
+    await stale.record;
+    await admitFor(m, user, tier, 300);
+    const late = await m.admit({ userId: user, requestId: randomUUID(), tier, inputTokens: 100, maxTokens: 600 }, stale);
+    expect(late).toMatchObject({ maxTokens: 100, attempts: 2 });
+    const record = await store.readRecord(user);
+    expect(Object.values(record.reservations).reduce((sum, r) => sum + r.outputTokens, 0)).toBe(1000);
+  });
+
+  it("ignores a prefetched record of another user", async () => {
+    const user = randomUUID();
+    const other = randomUUID();
+    const m = meter();
+    const tier = tierWith();
+    await admitFor(m, other, tier, 900);
+    const admission = await m.admit({ userId: user, requestId: randomUUID(), tier, inputTokens: 100, maxTokens: 600 }, m.prefetch(other));
+    expect(admission).toMatchObject({ maxTokens: 600, attempts: 1 });
+    expect(admission.usage.reserved.outputTokens).toBe(0);
+  });
+
+  it("answers the quota from a prefetched record, and fails closed when that read failed", async () => {
+    const user = randomUUID();
+    const m = meter();
+    const tier = tierWith();
+    const admission = await admitFor(m, user, tier, 10);
+    await m.settle(admission, { inputTokens: 40, outputTokens: 7 });
+    const quota = await m.quota(user, tier, m.prefetch(user));
+    expect(quota.daily.outputTokens).toEqual({ used: 7, limit: 1000 });
+    expect(quota.daily.inputTokens).toEqual({ used: 40, limit: 5000 });
+
+    const port = await freePort();
+    const unreachable = new DynamoDBClient({ endpoint: `http://127.0.0.1:${port}`, region: "us-east-1", credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
+    try {
+      const failed = meter({ client: unreachable }).prefetch(user);
+      // An unused failed prefetch raises nothing (no unhandled rejection); a user of it fails closed.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect((await rejection(m.quota(user, tier, failed))).code).toBe("internal_error");
+      expect((await rejection(m.admit({ userId: user, requestId: randomUUID(), tier, inputTokens: 1, maxTokens: 1 }, failed))).code).toBe("internal_error");
+    } finally {
+      unreachable.destroy();
+    }
+  });
+
   it("fails closed with internal_error when the usage table cannot be reached", async () => {
     const port = await freePort();
     const unreachable = new DynamoDBClient({ endpoint: `http://127.0.0.1:${port}`, region: "us-east-1", credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
