@@ -1,20 +1,22 @@
 /**
  * A Firehose-compatible endpoint for local mode: the worker's unmodified
  * @aws-sdk/client-firehose talks to it (JSON 1.1 protocol, `X-Amz-Target:
- * Firehose_20150804.PutRecord` / `PutRecordBatch`, base64 `Data`), and it writes what it
- * receives as Parquet in the layout the deployed stream writes to S3:
+ * Firehose_20150804.PutRecord` / `PutRecordBatch`, base64 `Data`). Like a delivery stream it
+ * acknowledges records once they are validated and buffered, and writes them as Parquet in
+ * batches (buffer.ts: a size or count threshold, an interval, `flush()`, `close()`) in the
+ * layout the deployed stream writes to S3:
  * `<dir>/turns/year=YYYY/month=MM/day=DD/<stream>-<time>-<id>.parquet`, partitioned by arrival
  * time. Records that are not JSON objects of the table's shape go to `<dir>/errors/`, as
- * Firehose's format-conversion failures do.
+ * Firehose's format-conversion failures do. A full buffer refuses records with
+ * ServiceUnavailableException, as Firehose throttles.
  *
  * Like DynamoDB Local it does not verify signatures; it listens on 127.0.0.1 only.
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { appendFile, mkdir } from "node:fs/promises";
-import { join } from "node:path";
-import { partitionPath, RECORDS_PREFIX } from "../../functions/lib/analytics/columns.js";
+import { type BufferingHints, RecordBuffer, type Sized } from "./buffer.js";
+import { type Arrival, writeBatch } from "./delivery.js";
 import { ParquetWriter } from "./parquet.js";
 
 /** Firehose's limits (PutRecordBatch): 500 records, 1,000 KiB each, 4 MiB in all. */
@@ -24,6 +26,8 @@ const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 /** Base64 and JSON around 4 MiB of data. */
 const MAX_BODY_BYTES = 8 * 1024 * 1024;
 const TARGET_PREFIX = "Firehose_20150804.";
+/** Firehose's answer when a stream is over its limits: the SDK retries it as a server error. */
+const THROTTLED = { type: "ServiceUnavailableException", message: "Slow down: the local Firehose's buffer is full; retry shortly." };
 
 export interface LocalFirehoseOptions {
   /** The one delivery stream it accepts (the worker's ANALYTICS_DELIVERY_STREAM). */
@@ -34,6 +38,22 @@ export interface LocalFirehoseOptions {
   port?: number;
   /** Arrival time, for partitions and file names. @default () => new Date() */
   clock?: () => Date;
+  /** When buffered records are written, and how many may wait. @default DEFAULT_BUFFERING (1 s, 1,000 records or 4 MiB; at most 20,000 records or 64 MiB held) */
+  buffering?: BufferingHints;
+  /** Told when a write fails (the records stay buffered and are retried). @default a line on stderr */
+  onWriteError?: (error: unknown, records: number) => void;
+}
+
+/** Counts named after the delivery stream's CloudWatch metrics. */
+export interface LocalFirehoseMetrics {
+  /** PutRecord and PutRecordBatch calls that were acknowledged. */
+  incomingPutRequests: number;
+  /** Records accepted (acknowledged with a RecordId). */
+  incomingRecords: number;
+  /** Records refused because the buffer was full. */
+  throttledRecords: number;
+  /** Records accepted and not yet written. */
+  bufferedRecords: number;
 }
 
 export interface LocalFirehose {
@@ -44,6 +64,10 @@ export interface LocalFirehose {
   dir: string;
   /** Parquet files written so far, absolute paths. */
   files: string[];
+  metrics(): LocalFirehoseMetrics;
+  /** Writes every record accepted so far; rejects when a write failed (those records stay buffered). */
+  flush(): Promise<void>;
+  /** Stops taking requests, writes what is buffered, then closes DuckDB. */
   close(): Promise<void>;
 }
 
@@ -59,29 +83,28 @@ class FirehoseError extends Error {
 
 type RecordInput = { Data?: unknown };
 
+const reportWriteError = (error: unknown, records: number) =>
+  console.error(`local Firehose: ${records} records not written yet (${error instanceof Error ? error.message.split("\n")[0] : "unknown error"}); retrying`);
+
 export async function startLocalFirehose(options: LocalFirehoseOptions): Promise<LocalFirehose> {
   const writer = await ParquetWriter.open();
   const clock = options.clock ?? (() => new Date());
   const files: string[] = [];
+  const counts = { incomingPutRequests: 0, incomingRecords: 0, throttledRecords: 0 };
+  const buffer = new RecordBuffer<Arrival>(
+    (batch) => writeBatch({ writer, dir: options.dir, streamName: options.streamName, onFile: (file) => files.push(file) }, batch),
+    options.buffering,
+    options.onWriteError ?? reportWriteError,
+  );
 
-  /**
-   * Decodes and writes. As in Firehose, a record that fails conversion still counts as put:
-   * it lands under the error prefix instead.
-   */
-  async function deliver(records: RecordInput[]): Promise<void> {
-    const arrival = clock();
-    const decoded = records.map((r) => decodeRecord(r.Data));
-    const good = decoded.flatMap((d, index) => (typeof d === "string" ? [] : [{ index, record: d }]));
-    const failures = decoded.flatMap((d, index) => (typeof d === "string" ? [{ index, reason: d }] : []));
-    if (good.length) {
-      const folder = join(options.dir, RECORDS_PREFIX, partitionPath(arrival));
-      await mkdir(folder, { recursive: true });
-      const file = join(folder, `${options.streamName}-${arrival.toISOString().replace(/[:.]/g, "-")}-${randomUUID()}.parquet`);
-      const rejected = await writer.write(good.map((g) => g.record), file);
-      for (const r of rejected) failures.push({ index: good[r.index]!.index, reason: r.reason });
-      if (rejected.length < good.length) files.push(file);
-    }
-    if (failures.length) await writeErrors(options.dir, arrival, failures.map((f) => ({ ...f, data: records[f.index]!.Data })));
+  /** Buffers what fits; returns how many of the leading records were accepted. */
+  function accept(records: RecordInput[]): number {
+    const at = clock();
+    const entries: Sized<Arrival>[] = records.map((r) => ({ item: { data: String(r.Data), at }, bytes: Buffer.byteLength(String(r.Data), "base64") }));
+    const taken = buffer.offer(entries);
+    counts.incomingRecords += taken;
+    counts.throttledRecords += records.length - taken;
+    return taken;
   }
 
   async function handle(target: string, body: Record<string, unknown>): Promise<unknown> {
@@ -91,7 +114,8 @@ export async function startLocalFirehose(options: LocalFirehoseOptions): Promise
     if (target === "PutRecord") {
       const record = body.Record as RecordInput | undefined;
       checkRecord(record);
-      await deliver([record!]);
+      if (accept([record!]) === 0) throw new FirehoseError(THROTTLED.type, THROTTLED.message, 500);
+      counts.incomingPutRequests++;
       return { RecordId: randomUUID(), Encrypted: false };
     }
     if (target === "PutRecordBatch") {
@@ -102,8 +126,14 @@ export async function startLocalFirehose(options: LocalFirehoseOptions): Promise
       records.forEach(checkRecord);
       const total = records.reduce((sum: number, r: RecordInput) => sum + Buffer.byteLength(String(r.Data), "base64"), 0);
       if (total > MAX_BATCH_BYTES) throw new FirehoseError("InvalidArgumentException", "Records exceed 4 MiB in all.");
-      await deliver(records);
-      return { FailedPutCount: 0, Encrypted: false, RequestResponses: records.map(() => ({ RecordId: randomUUID() })) };
+      // As Firehose does, a throttled batch fails per record: the caller retries the failed ones.
+      const taken = accept(records);
+      counts.incomingPutRequests++;
+      return {
+        FailedPutCount: records.length - taken,
+        Encrypted: false,
+        RequestResponses: records.map((_, i) => (i < taken ? { RecordId: randomUUID() } : { ErrorCode: THROTTLED.type, ErrorMessage: THROTTLED.message })),
+      };
     }
     throw new FirehoseError("UnknownOperationException", `This local endpoint serves PutRecord and PutRecordBatch, not ${target}.`);
   }
@@ -123,11 +153,21 @@ export async function startLocalFirehose(options: LocalFirehoseOptions): Promise
     streamName: options.streamName,
     dir: options.dir,
     files,
+    metrics: () => ({ ...counts, bufferedRecords: buffer.held.records }),
+    flush: () => buffer.flush(),
     close: () =>
-      (closing ??= new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }).then(() => writer.close())),
+      (closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        });
+        try {
+          await buffer.flush();
+        } finally {
+          buffer.stop();
+          writer.close();
+        }
+      })()),
   };
 }
 
@@ -147,7 +187,7 @@ async function serve(req: IncomingMessage, res: ServerResponse, handle: (target:
     if (typeof parsed !== "object" || parsed === null) throw new FirehoseError("SerializationException", "The request body is not a JSON object.");
     reply(res, 200, await handle(target.slice(TARGET_PREFIX.length), parsed as Record<string, unknown>));
   } catch (err) {
-    const failure = err instanceof FirehoseError ? err : new FirehoseError("ServiceUnavailableException", "The local Firehose could not write the records.", 500);
+    const failure = err instanceof FirehoseError ? err : new FirehoseError("ServiceUnavailableException", "The local Firehose could not take the records.", 500);
     reply(res, failure.status, { __type: failure.type, message: failure.message });
   }
 }
@@ -172,30 +212,4 @@ function checkRecord(record: unknown): void {
   const data = (record as RecordInput | undefined)?.Data;
   if (typeof data !== "string" || data.length === 0) throw new FirehoseError("InvalidArgumentException", "Each record needs base64 Data.");
   if (Buffer.byteLength(data, "base64") > MAX_RECORD_BYTES) throw new FirehoseError("InvalidArgumentException", "A record exceeds 1,000 KiB.");
-}
-
-/** The record as a JSON object, or why not. */
-function decodeRecord(data: unknown): object | string {
-  const text = Buffer.from(String(data), "base64").toString("utf8");
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? value : "the record is not a JSON object";
-  } catch {
-    return "the record is not JSON";
-  }
-}
-
-/** What Firehose writes under its error output prefix for a conversion failure, one line each. */
-async function writeErrors(dir: string, arrival: Date, failures: { reason: string; data: unknown }[]): Promise<void> {
-  const folder = join(dir, "errors", "format-conversion-failed", partitionPath(arrival));
-  await mkdir(folder, { recursive: true });
-  const lines = failures.map((f) =>
-    JSON.stringify({
-      arrivalTimestamp: arrival.getTime(),
-      lastErrorCode: "DataFormatConversion.MalformedData",
-      lastErrorMessage: f.reason,
-      rawData: String(f.data),
-    }),
-  );
-  await appendFile(join(folder, `errors-${arrival.toISOString().slice(0, 10)}.jsonl`), `${lines.join("\n")}\n`);
 }

@@ -31,7 +31,8 @@ beforeAll(async () => {
   sub = user.sub;
   const events = await chatOnce(t, user, PROMPT);
   expect(events.at(-1)).toMatchObject({ type: "done", stopReason: "end_turn" });
-  // The record leaves after the answer, before the invocation ends: wait for its file.
+  // The record leaves after the answer, before the invocation ends; the local Firehose buffers
+  // it and writes its file about a second later on its own (no flush here: `npm start` has none).
   const deadline = Date.now() + 20_000;
   while (t.gateway.firehose!.files.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
 });

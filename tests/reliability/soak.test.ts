@@ -9,7 +9,8 @@
  * is charged exactly what the model server reported, each cancelled one the documented
  * estimate, each cache hit nothing; the usage table (read through functions/lib/metering)
  * holds exactly the sum, with no reservation left; the gateway process saw no unhandled
- * rejection or exception and logged no ERROR. Printed: turns, duration, tokens reported vs
+ * rejection or exception and logged no ERROR; every turn's analytics record was delivered to
+ * the local Firehose (no delivery dropped) and is one Parquet row. Printed: turns, duration, tokens reported vs
  * settled, and the gateway's RSS and heap (after a forced GC) at start, after a warm-up round,
  * half-way and at the end. See docs/performance.md for the figures and the leak bound's reasoning.
  */
@@ -29,7 +30,7 @@ import type { LocalEndpoints } from "../../local/endpoints.js";
 import type { RawEventsClient } from "../../local/events/testing/raw-client.js";
 import { authHeaders, cognitoClient, connectRaw, signIn, type GatewayTarget } from "../e2e/support/gateway.js";
 import { usageOf } from "./metering-assertions.js";
-import type { MemoryFigures, ModelCallSummary } from "./support/soak-host.js";
+import type { AnalyticsFigures, MemoryFigures, ModelCallSummary } from "./support/soak-host.js";
 
 const TURNS = Number(process.env.SOAK_TURNS ?? 1000);
 const USERS = 50;
@@ -260,6 +261,7 @@ describe("soak", () => {
     modelCalls.push(...(await host.request<ModelCallSummary[]>("models")));
     await host.request("forget");
     const atEnd = await host.request<MemoryFigures>("memory");
+    const analytics = await host.request<AnalyticsFigures>("analytics");
 
     // Every turn ended once, with done: no error event of any code.
     expect(turns).toHaveLength(TURNS);
@@ -323,6 +325,12 @@ describe("soak", () => {
     expect({ rejections: atEnd.unhandledRejections, exceptions: atEnd.uncaughtExceptions }).toEqual({ rejections: 0, exceptions: 0 });
     expect(host.errorLines).toEqual([]);
 
+    // Every turn's record reached the local Firehose within the worker's delivery bound (none
+    // dropped, none throttled) and is exactly one Parquet row.
+    const analyticsWarnings = [...host.logLevels].filter(([key]) => key.startsWith("WARN: analytics"));
+    expect(analyticsWarnings).toEqual([]);
+    expect(analytics).toMatchObject({ metrics: { incomingRecords: TURNS, throttledRecords: 0, bufferedRecords: 0 }, parquetRows: TURNS, distinctRequests: TURNS });
+
     const kinds = (k: Kind) => turns.filter((t) => t.kind === k).length;
     const figures = {
       turns: TURNS,
@@ -342,6 +350,7 @@ describe("soak", () => {
         secondHalfHeapGrowthPerTurn: `${((atEnd.heapUsedBytes - atHalf.heapUsedBytes) / 1024 / (turns.length - turnsAtHalf)).toFixed(1)} KiB`,
         gcForced: atEnd.gcForced,
       },
+      analytics: { putRequests: analytics.metrics.incomingPutRequests, records: analytics.metrics.incomingRecords, parquetRows: analytics.parquetRows, parquetFiles: analytics.parquetFiles },
       logLines: Object.fromEntries(host.logLevels),
     };
     // Printed for the report (vitest shows console output of passing tests with --silent=false).

@@ -2,14 +2,16 @@
  * The soak test's gateway, in a process of its own so that its memory is the gateway's alone:
  * `npm start`'s startLocalGateway on free ports, with the dev stack's config and only what
  * the soak is not about lifted (tier limits and rates no soak user reaches, more worker
- * instances than users, analytics off: see below), so every turn is admitted. Run with
- * `--expose-gc`.
+ * instances than users), so every turn is admitted; analytics stays on, as in dev, through
+ * the local Firehose. Run with `--expose-gc`.
  *
  * Over IPC (stdout and stderr carry the functions' JSON logs, which the test reads) it sends what
  * clients need, then answers:
  *   { cmd: "memory" }  -> RSS and heap after a forced GC
  *   { cmd: "models" }  -> what the model server received and reported, per request
  *   { cmd: "forget" }  -> drops the servers' recordings (before measuring memory)
+ *   { cmd: "analytics" } -> once the workers are idle and the local Firehose has written what
+ *                       it buffered: its counts, and the Parquet's rows and distinct requests
  *   { cmd: "stop" }    -> stops everything and exits
  * and counts unhandled rejections and uncaught exceptions (reported with `memory`).
  */
@@ -19,8 +21,10 @@ import { join } from "node:path";
 import { stringify } from "yaml";
 import { estimateInputTokens } from "../../../functions/lib/metering/estimate.js";
 import { PROJECT_ROOT } from "../../../local/config.js";
+import type { LocalFirehoseMetrics } from "../../../local/firehose/index.js";
 import { startLocalGateway } from "../../../local/gateway.js";
 import { readYamlFile } from "../../../local/stack-file.js";
+import { runLocalSql } from "../../../tools/analytics/local-queries.js";
 
 export const SOAK_STACK = "soak";
 /** More worker instances than the soak has users and cancels at once. */
@@ -40,6 +44,13 @@ export interface ModelCallSummary {
   inputEstimate: number;
 }
 
+export interface AnalyticsFigures {
+  metrics: LocalFirehoseMetrics;
+  parquetRows: number;
+  distinctRequests: number;
+  parquetFiles: number;
+}
+
 export interface MemoryFigures {
   rssBytes: number;
   heapUsedBytes: number;
@@ -55,11 +66,7 @@ function writeSoakProject(): string {
   const stack = readYamlFile(join(PROJECT_ROOT, "Pulumi.dev.yaml")) as { config: Record<string, unknown> };
   const config = stack.config;
   config["ai-gateway:worker"] = { ...(config["ai-gateway:worker"] as object), reservedConcurrency: SOAK_WORKER_CONCURRENCY };
-  // Local mode's Firehose writes one Parquet file per call through one DuckDB connection: at 50
-  // users it falls behind, the worker's 2 s delivery bound drops records (logged and counted, as
-  // designed), and its backlog's CPU and memory would be measured as the gateway's. Analytics
-  // failures have their own tests (faults.test.ts, analytics-recorder.test.ts).
-  config["ai-gateway:analytics"] = { ...(config["ai-gateway:analytics"] as object), enabled: false };
+  if ((config["ai-gateway:analytics"] as { enabled?: boolean } | undefined)?.enabled !== true) throw new Error("the soak expects the dev stack's analytics on");
   for (const tier of Object.values(config["ai-gateway:tiers"] as Record<string, Record<string, unknown>>)) {
     tier.limits = { daily: { inputTokens: 1e9, outputTokens: 1e9 }, monthly: { inputTokens: 1e10, outputTokens: 1e10 } };
     tier.maxConcurrentRequests = 100;
@@ -133,6 +140,16 @@ async function main() {
         gateway.bedrock!.reset();
         gateway.events.forgetPublished();
         reply("forgotten");
+        break;
+      case "analytics":
+        void (async () => {
+          // Each turn's record leaves after its final event: wait for the workers, then the buffer.
+          await gateway.events.idle();
+          const firehose = gateway.firehose!;
+          await firehose.flush();
+          const { rows } = await runLocalSql(firehose.dir, "SELECT count(*), count(DISTINCT request_id) FROM turns");
+          reply({ metrics: firehose.metrics(), parquetRows: Number(rows[0]![0]), distinctRequests: Number(rows[0]![1]), parquetFiles: firehose.files.length } satisfies AnalyticsFigures);
+        })().catch((err: Error) => reply({ error: `analytics figures failed: ${err.message}` }));
         break;
       case "stop":
         void stop();
