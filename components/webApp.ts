@@ -8,7 +8,8 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { extname, join } from "node:path";
+import { join } from "node:path";
+import { contentTypeOf } from "../web/content-types.js";
 import { webFiles } from "../web/build.js";
 import type { WebConfig } from "../web/src/config.js";
 import { contentSecurityPolicy } from "../web/security-headers.js";
@@ -17,16 +18,6 @@ import { contentSecurityPolicy } from "../web/security-headers.js";
 const CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6";
 const CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad";
 
-const CONTENT_TYPES: Record<string, string> = {
-  ".html": "text/html; charset=utf-8",
-  ".js": "text/javascript; charset=utf-8",
-  ".css": "text/css; charset=utf-8",
-  ".json": "application/json",
-  ".svg": "image/svg+xml",
-  ".png": "image/png",
-  ".ico": "image/x-icon",
-  ".txt": "text/plain; charset=utf-8",
-};
 
 export interface WebAppArgs {
   /** The built UI (web/dist, from web/build.ts ensureWebBuild). */
@@ -172,7 +163,7 @@ export class WebApp extends pulumi.ComponentResource {
           bucket: this.bucket.bucket,
           key: file,
           source: new pulumi.asset.FileAsset(join(args.distDir, file)),
-          contentType: CONTENT_TYPES[extname(file)] ?? "application/octet-stream",
+          contentType: contentTypeOf(file),
           cacheControl: file.startsWith("assets/") ? "public, max-age=31536000, immutable" : "no-cache",
         },
         { parent: this },

@@ -12,6 +12,7 @@
  * DNS-rebinding page cannot reach it under another name). The Origin is forwarded unchanged,
  * so an Events server that checks origins sees the web UI's.
  */
+import { contentTypeOf } from "../web/content-types.js";
 import { createServer, type IncomingMessage, request as httpRequest, type Server, type ServerResponse } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { connect as netConnect, type Socket } from "node:net";
@@ -50,16 +51,6 @@ export interface WebServer {
 }
 
 const HOST = "127.0.0.1";
-const CONTENT_TYPES: Record<string, string> = {
-  ".html": "text/html; charset=utf-8",
-  ".js": "text/javascript; charset=utf-8",
-  ".css": "text/css; charset=utf-8",
-  ".json": "application/json",
-  ".svg": "image/svg+xml",
-  ".png": "image/png",
-  ".ico": "image/x-icon",
-  ".txt": "text/plain; charset=utf-8",
-};
 
 function listen(server: Server, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -92,10 +83,10 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     if (req.method !== "GET" && req.method !== "HEAD") return void res.writeHead(405, { allow: "GET, HEAD" }).end();
     if (path === "/config.json") return send(res, req, 200, "application/json", config, "no-store");
     const file = await staticFile(options.distDir, path);
-    if (file) return send(res, req, 200, CONTENT_TYPES[extname(file)] ?? "application/octet-stream", await readFile(file), path.startsWith("/assets/") ? "public, max-age=31536000, immutable" : "no-cache");
+    if (file) return send(res, req, 200, contentTypeOf(file), await readFile(file), path.startsWith("/assets/") ? "public, max-age=31536000, immutable" : "no-cache");
     // SPA routing: any other page path is the app; a missing asset is a 404.
     if (extname(path)) return send(res, req, 404, "text/plain; charset=utf-8", "Not found\n", "no-store");
-    return send(res, req, 200, CONTENT_TYPES[".html"]!, await readFile(join(options.distDir, "index.html")), "no-cache");
+    return send(res, req, 200, contentTypeOf("index.html"), await readFile(join(options.distDir, "index.html")), "no-cache");
   };
 
   const send = (res: ServerResponse, req: IncomingMessage, status: number, type: string, body: string | Buffer, cache: string) => {
