@@ -70,6 +70,20 @@ describe("metering windows", () => {
     expect(inWindow("10min:2025-03-08:12:40", now + 10 * MINUTE)).toBe(false);
   });
 
+  it("reads back only whole bucket ids: anything else has no start, so it never counts", () => {
+    for (const id of ["monthly:2025-03", "x10min:2025-03-09:07:30", "10min:2025-03-09:07:30x", "10min:2025-03-09:07:35", ""]) {
+      expect(bucketIdStart(id)).toBeNaN();
+      expect(inWindow(id, at("2025-03-09T08:00:00Z"))).toBe(false);
+    }
+  });
+
+  it("counts the bucket that starts at this very instant but none that starts later", () => {
+    const now = at("2025-03-09T12:30:00Z");
+    expect(inWindow("10min:2025-03-09:12:30", now)).toBe(true);
+    // A bucket from a writer whose clock runs ahead is not usage of the window yet.
+    expect(inWindow("10min:2025-03-09:12:40", now)).toBe(false);
+  });
+
   it("rolls the month over at 00:00 UTC on the first, also across a year and a leap day", () => {
     expect(nextMonthStart(at("2024-02-29T23:00:00Z"))).toBe(at("2024-03-01T00:00:00Z"));
     expect(nextMonthStart(at("2025-12-31T23:59:59Z"))).toBe(at("2026-01-01T00:00:00Z"));
