@@ -8,7 +8,7 @@
  * imported and always survive (StrykerJS 10 with vitest 4.1). Narrowing vitest's `include`
  * leaves no filter, and those mutants are activated before the import, as without narrowing.
  */
-import base from "../vitest.config.ts";
+import base from "../vitest.config.js";
 
 const tests = (process.env.MUTATION_TESTS ?? "").split(",").filter(Boolean);
 
