@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { iamBedrockInvokeAllowlist, iamNoWildcardActions, iamNoWildcardResources, SCOPED_SERVICES } from "../../policies/rules/iam.js";
-import { arn, COMPLIANT_BEDROCK_ARNS, compliantStack, document, PACK_CONFIG, resource, violations, withInputs } from "./fixtures.js";
+import { arn, changed, COMPLIANT_BEDROCK_ARNS, compliantStack, document, PACK_CONFIG, resource, violations, withInputs } from "./fixtures.js";
 
 const rolePolicy = (...statements: Record<string, unknown>[]) => withInputs("worker-policy", { policy: document(...statements) });
 
@@ -253,6 +253,19 @@ describe("iam policies: messages, Deny statements and mixed statements", () => {
         expect.stringMatching(/which is not allowlisted.*To fix: invoke only the allowlisted models' ARNs; add a model to `ai-gateway:models` and to allowedModelIds together$/),
       ]);
     }
+  });
+
+  it("still refuses unlisted models when the stack's region is unknown, and does not hold that against listed ones", async () => {
+    const policy = (stack: ReturnType<typeof rolePolicy>, Resource: string[]) =>
+      violations("iam-bedrock-invoke-allowlist", changed("worker-policy", (r) => ({ ...r, inputs: { policy: document({ Effect: "Allow", Action: "bedrock:InvokeModel", Resource }) } }), stack));
+    // No provider recorded for the policy (a resource created with an explicit, unrecorded one).
+    const noProvider = changed("worker-policy", (r) => ({ ...r, provider: undefined }));
+    expect(await policy(noProvider, [opus])).toEqual([expect.stringContaining("which is not allowlisted")]);
+    expect(await policy(noProvider, COMPLIANT_BEDROCK_ARNS)).toEqual([]);
+    // The provider's region not yet known (an output during preview).
+    const unresolved = withInputs("aws", { region: { unknown: true } });
+    expect(await policy(unresolved, COMPLIANT_BEDROCK_ARNS)).toEqual([]);
+    expect(await policy(unresolved, [opus])).toEqual([expect.stringContaining("which is not allowlisted")]);
   });
 
   it("blocks a deployment on each IAM finding, rating wildcards and unlisted models critical", () => {
