@@ -46,6 +46,17 @@ describe("prepared-response keys", () => {
     expect(cacheKey("hello")).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  it("drop the space left before stripped punctuation, so \"Hello ?\" finds the entry for \"hello\"", () => {
+    expect(normalizePrompt("Hello ?")).toBe("hello");
+    expect(normalizePrompt("  thanks !! ")).toBe("thanks");
+    expect(cacheKey("Hello ?")).toBe(cacheKey("hello"));
+  });
+
+  it("stay the same across releases: sha256 of scope, model and normalized prompt, one per line", () => {
+    // Entries already in the table were written under this key; a changed derivation would orphan them.
+    expect(cacheKey("What does the gateway cost?")).toBe("3441b3751f3124e83e499f0a9c02ed7ba34e1b752a97a1a3db0740cc0bcddf39");
+  });
+
   it("are the same for the stack's entries as for lookups (the program writes them)", () => {
     const config = loadGatewayConfig();
     const [item] = configEntryItems({ ...config, cache: { ...config.cache, prepared: [{ prompt: "Hi there!", response: "Hello." }] } });

@@ -53,6 +53,30 @@ describe("inbound bounds, on both sides of each limit", () => {
     expect(error.message).toMatch(/and 3 more\.$/);
   });
 
+  it("reads a payload given as a JSON string like the same payload given parsed", () => {
+    const request = chat({ maxTokens: 5 });
+    expect(parse(JSON.stringify(request))).toEqual(parse(request));
+  });
+
+  it("says the message is not JSON when the string does not parse", () => {
+    for (const payload of ["{", "", "{\"requestId\": }"]) {
+      expect(refusal(payload)).toMatchObject({ code: "invalid_request", message: "The message is not valid JSON." });
+    }
+  });
+
+  it.each([["missing", undefined], ["a number", 7], ["null", null], ["an array", [chat()]], ["a JSON string", JSON.stringify("hi")], ["JSON null", "null"], ["a JSON array", "[]"], ["a boolean", true]])(
+    "says the message must be an object when it is %s",
+    (_what, payload) => {
+      expect(refusal(payload)).toMatchObject({ code: "invalid_request", message: "The message must be a JSON object." });
+    },
+  );
+
+  it("names the bad fields in its message, comma-separated, with nothing more to count", () => {
+    const error = refusal(chat({ temperature: 2, maxTokens: 0 }));
+    expect(error.message).toBe("The message has invalid fields: maxTokens, temperature.");
+    expect(error.extra.details).toEqual({ fields: [expect.objectContaining({ field: "maxTokens" }), expect.objectContaining({ field: "temperature" })] });
+  });
+
   it("names a field of exactly the clip length in full", () => {
     const name = "n".repeat(MAX_FIELD_NAME_CHARS);
     expect(refusal(chat({ [name]: 1 })).extra.details).toEqual({ fields: [{ field: name, problem: "unknown field" }] });

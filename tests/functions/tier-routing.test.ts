@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseGatewayConfig } from "../../functions/lib/config/parse.js";
-import { boundedMaxTokens, resolveModel, resolveTier } from "../../functions/lib/routing/tier.js";
+import { allowedModels, boundedMaxTokens, defaultModelFor, resolveModel, resolveTier, tierGroupPrecedence } from "../../functions/lib/routing/tier.js";
 import { devLikeConfig, MODEL_NOVA_LITE, MODEL_NOVA_PRO, MODEL_SONNET } from "../support/config-fixtures.js";
 
 const raw = devLikeConfig();
@@ -29,8 +29,33 @@ describe("tier and model routing", () => {
     expect(resolveModel(config, config.tiers.team!, undefined).id).toBe(MODEL_NOVA_PRO);
   });
 
+  it("runs a request on the model it names when the tier allows it", () => {
+    expect(resolveModel(config, config.tiers.default!, MODEL_NOVA_PRO).id).toBe(MODEL_NOVA_PRO);
+    expect(resolveModel(config, config.tiers.team!, MODEL_NOVA_PRO).id).toBe(MODEL_NOVA_PRO);
+  });
+
+  it("gives a tier listing \"*\" every model of the stack, in the stack's order", () => {
+    expect(config.tiers.pro!.models).toEqual(["*"]);
+    expect(allowedModels(config, config.tiers.pro!).map((m) => m.id)).toEqual([MODEL_NOVA_LITE, MODEL_NOVA_PRO, MODEL_SONNET]);
+    expect(resolveModel(config, config.tiers.pro!, MODEL_SONNET).id).toBe(MODEL_SONNET);
+  });
+
+  it("finds the stack's default model wherever it stands in the models list", () => {
+    const reordered = parseGatewayConfig({ ...raw, models: [raw.models[1]!, raw.models[0]!, raw.models[2]!] });
+    expect(reordered.models.map((m) => m.id)).toEqual([MODEL_NOVA_PRO, MODEL_NOVA_LITE, MODEL_SONNET]);
+    expect(resolveModel(reordered, reordered.tiers.default!, undefined).id).toBe(MODEL_NOVA_LITE);
+    expect(defaultModelFor(reordered, reordered.tiers.default!).id).toBe(MODEL_NOVA_LITE);
+    expect(defaultModelFor(config, config.tiers.team!).id).toBe(MODEL_NOVA_PRO);
+  });
+
+  it("maps tier priority to Cognito group precedence so that the higher priority wins there too", () => {
+    expect(tierGroupPrecedence(0)).toBe(1000);
+    expect(tierGroupPrecedence(1000)).toBe(0);
+    expect(tierGroupPrecedence(5)).toBeGreaterThan(tierGroupPrecedence(config.tiers.pro!.priority));
+  });
+
   it("refuses a model outside the tier, naming what is allowed", () => {
-    expect(() => resolveModel(config, config.tiers.team!, MODEL_SONNET)).toThrow(expect.objectContaining({ code: "model_not_allowed", extra: { details: { modelId: MODEL_SONNET, allowed: [MODEL_NOVA_PRO] } } }));
+    expect(() => resolveModel(config, config.tiers.team!, MODEL_SONNET)).toThrow(expect.objectContaining({ code: "model_not_allowed", message: "That model is not available on your plan.", extra: { details: { modelId: MODEL_SONNET, allowed: [MODEL_NOVA_PRO] } } }));
   });
 
   it("clamps maxTokens to the tier and the model instead of refusing", () => {

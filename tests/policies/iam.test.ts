@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { arn, COMPLIANT_BEDROCK_ARNS, compliantStack, document, PACK_CONFIG, resource, violations, withInputs } from "./fixtures.js";
+import { iamBedrockInvokeAllowlist, iamNoWildcardActions, iamNoWildcardResources, SCOPED_SERVICES } from "../../policies/rules/iam.js";
+import { arn, changed, COMPLIANT_BEDROCK_ARNS, compliantStack, document, PACK_CONFIG, resource, violations, withInputs } from "./fixtures.js";
 
 const rolePolicy = (...statements: Record<string, unknown>[]) => withInputs("worker-policy", { policy: document(...statements) });
 
@@ -210,5 +211,71 @@ describe("iam-no-managed-policy-attachments", () => {
     ];
     const config = { ...PACK_CONFIG, "iam-no-managed-policy-attachments": { allowedPolicyArns: [basic] } };
     expect(await violations("iam-no-managed-policy-attachments", stack, config)).toEqual([]);
+  });
+});
+
+describe("iam policies: messages, Deny statements and mixed statements", () => {
+  const opus = arn.model("us-east-1", "anthropic.claude-opus-4-v1:0");
+
+  it("names every action an Allow with NotAction leaves out, and how to fix it", async () => {
+    const found = await violations("iam-no-wildcard-actions", rolePolicy({ Effect: "Allow", NotAction: ["s3:DeleteObject", "s3:PutObject"], Resource: arn.table("usage") }));
+    expect(found).toEqual([expect.stringMatching(/ allows everything except s3:DeleteObject, s3:PutObject \(Allow with NotAction\)\. To fix: replace NotAction with an explicit Action list$/)]);
+  });
+
+  it("leaves Deny statements on every resource alone", async () => {
+    const deny = rolePolicy({ Effect: "Deny", Action: ["dynamodb:DeleteTable", "bedrock:InvokeModel"], Resource: "*" });
+    expect(await violations("iam-no-wildcard-resources", deny)).toEqual([]);
+    expect(await violations("iam-bedrock-invoke-allowlist", deny)).toEqual([]);
+  });
+
+  it("refuses every action on every resource, and Bedrock actions that run no model on every resource", async () => {
+    expect(await violations("iam-no-wildcard-resources", rolePolicy({ Effect: "Allow", Action: "*", Resource: "*" }))).toEqual([
+      expect.stringMatching(/ grants \* actions on every resource \("\*"\)\. To fix: name the stack's own resource ARNs$/),
+    ]);
+    expect(await violations("iam-no-wildcard-resources", rolePolicy({ Effect: "Allow", Action: "bedrock:ApplyGuardrail", Resource: "*" }))).toEqual([
+      expect.stringContaining(' grants bedrock actions on every resource ("*")'),
+    ]);
+  });
+
+  it("names each scoped service of a statement once, and every excluded resource of a NotResource", async () => {
+    const found = await violations(
+      "iam-no-wildcard-resources",
+      rolePolicy({ Effect: "Allow", Action: ["dynamodb:GetItem", "sqs:SendMessage", "dynamodb:PutItem"], NotResource: [arn.table("usage"), arn.queue("worker-failures")] }),
+    );
+    expect(found).toEqual([
+      expect.stringMatching(new RegExp(` grants dynamodb, sqs actions on everything except ${arn.table("usage")}, ${arn.queue("worker-failures")} \\(NotResource\\)\\. To fix: name the resources with Resource$`)),
+    ]);
+  });
+
+  it("refuses bedrock:InvokeModel itself on a model that is not allowlisted, also beside other actions, saying how to fix it", async () => {
+    for (const Action of ["bedrock:InvokeModel", ["dynamodb:GetItem", "bedrock:InvokeModel"]]) {
+      expect(await violations("iam-bedrock-invoke-allowlist", rolePolicy({ Effect: "Allow", Action, Resource: opus }))).toEqual([
+        expect.stringMatching(/which is not allowlisted.*To fix: invoke only the allowlisted models' ARNs; add a model to `ai-gateway:models` and to allowedModelIds together$/),
+      ]);
+    }
+  });
+
+  it("still refuses unlisted models when the stack's region is unknown, and does not hold that against listed ones", async () => {
+    const policy = (stack: ReturnType<typeof rolePolicy>, Resource: string[]) =>
+      violations("iam-bedrock-invoke-allowlist", changed("worker-policy", (r) => ({ ...r, inputs: { policy: document({ Effect: "Allow", Action: "bedrock:InvokeModel", Resource }) } }), stack));
+    // No provider recorded for the policy (a resource created with an explicit, unrecorded one).
+    const noProvider = changed("worker-policy", (r) => ({ ...r, provider: undefined }));
+    expect(await policy(noProvider, [opus])).toEqual([expect.stringContaining("which is not allowlisted")]);
+    expect(await policy(noProvider, COMPLIANT_BEDROCK_ARNS)).toEqual([]);
+    // The provider's region not yet known (an output during preview).
+    const unresolved = withInputs("aws", { region: { unknown: true } });
+    expect(await policy(unresolved, COMPLIANT_BEDROCK_ARNS)).toEqual([]);
+    expect(await policy(unresolved, [opus])).toEqual([expect.stringContaining("which is not allowlisted")]);
+  });
+
+  it("blocks a deployment on each IAM finding, rating wildcards and unlisted models critical", () => {
+    expect(iamNoWildcardActions).toMatchObject({ enforcementLevel: "mandatory", severity: "critical" });
+    expect(iamNoWildcardResources).toMatchObject({ enforcementLevel: "mandatory", severity: "high" });
+    expect(iamNoWildcardResources.description).toContain(`with ${SCOPED_SERVICES.join(", ")} actions`);
+    expect(iamBedrockInvokeAllowlist).toMatchObject({ enforcementLevel: "mandatory", severity: "critical" });
+    expect(iamBedrockInvokeAllowlist.configSchema).toEqual({
+      properties: { allowedModelIds: { type: "array", items: { type: "string" }, description: expect.any(String) } },
+      required: ["allowedModelIds"],
+    });
   });
 });

@@ -70,6 +70,20 @@ describe("metering windows", () => {
     expect(inWindow("10min:2025-03-08:12:40", now + 10 * MINUTE)).toBe(false);
   });
 
+  it("reads back only whole bucket ids: anything else has no start, so it never counts", () => {
+    for (const id of ["monthly:2025-03", "x10min:2025-03-09:07:30", "10min:2025-03-09:07:30x", "10min:2025-03-09:07:35", ""]) {
+      expect(bucketIdStart(id)).toBeNaN();
+      expect(inWindow(id, at("2025-03-09T08:00:00Z"))).toBe(false);
+    }
+  });
+
+  it("counts the bucket that starts at this very instant but none that starts later", () => {
+    const now = at("2025-03-09T12:30:00Z");
+    expect(inWindow("10min:2025-03-09:12:30", now)).toBe(true);
+    // A bucket from a writer whose clock runs ahead is not usage of the window yet.
+    expect(inWindow("10min:2025-03-09:12:40", now)).toBe(false);
+  });
+
   it("rolls the month over at 00:00 UTC on the first, also across a year and a leap day", () => {
     expect(nextMonthStart(at("2024-02-29T23:00:00Z"))).toBe(at("2024-03-01T00:00:00Z"));
     expect(nextMonthStart(at("2025-12-31T23:59:59Z"))).toBe(at("2026-01-01T00:00:00Z"));
@@ -203,5 +217,46 @@ describe("quota", () => {
       daily: { inputTokens: { used: 12, limit: 1000 }, outputTokens: { used: 24, limit: 2000 }, resetsAt: "2025-03-09T20:00:00.000Z" },
       monthly: { inputTokens: { used: 12, limit: 30_000 }, outputTokens: { used: 24, limit: 40_000 }, resetsAt: "2025-04-01T00:00:00.000Z" },
     });
+  });
+
+  it("with nothing used, says the day resets when usage made now would roll off", () => {
+    const now = at("2025-03-09T12:34:56Z");
+    const quota = buildQuota("default", tier({ limits: limits(1000, 2000) }), usageAt(emptyRecord(), now), now);
+    expect(quota.daily).toEqual({ inputTokens: { used: 0, limit: 1000 }, outputTokens: { used: 0, limit: 2000 }, resetsAt: "2025-03-10T12:30:00.000Z" });
+  });
+
+  it("takes the reset from the oldest bucket whatever order the record keeps them in", () => {
+    const now = at("2025-03-09T12:34:56Z");
+    const record = settled([
+      ["2025-03-09T12:00:00Z", 1, 2],
+      ["2025-03-08T20:00:00Z", 11, 22],
+      ["2025-03-09T01:00:00Z", 3, 4],
+    ]);
+    expect(usageAt(record, now).buckets.map((b) => b.id)).toEqual(["10min:2025-03-08:20:00", "10min:2025-03-09:01:00", "10min:2025-03-09:12:00"]);
+    expect(buildQuota("default", tier(), usageAt(record, now), now).daily.resetsAt).toBe("2025-03-09T20:00:00.000Z");
+  });
+
+  it("ignores buckets that hold no tokens, so the reset names a moment when usage goes down", () => {
+    const now = at("2025-03-09T12:34:56Z");
+    const record = settled([["2025-03-09T06:00:00Z", 4, 0]]);
+    // A bucket left at zero (written and then corrected, or only one token type) is no usage.
+    record.dailyInput["10min:2025-03-08:20:00"] = 0;
+    record.dailyOutput["10min:2025-03-08:20:00"] = 0;
+    const usage = usageAt(record, now);
+    expect(usage.buckets).toEqual([{ id: "10min:2025-03-09:06:00", inputTokens: 4, outputTokens: 0 }]);
+    expect(buildQuota("default", tier(), usage, now).daily.resetsAt).toBe("2025-03-10T06:00:00.000Z");
+  });
+
+  it("counts the input and output tokens held by live reservations apart from settled usage", () => {
+    const now = at("2025-03-09T12:34:56Z");
+    const record = settled([["2025-03-09T12:00:00Z", 1, 2]]);
+    const hold = (inputTokens: number, outputTokens: number, expiresAt: number) => ({ inputTokens, outputTokens, admittedAt: now - MINUTE, expiresAt });
+    record.reservations = { a: hold(5, 50, now + TTL), b: hold(3, 30, now + TTL), gone: hold(100, 100, now - 1) };
+    const usage = usageAt(record, now);
+    expect(usage.reserved).toEqual({ inputTokens: 8, outputTokens: 80 });
+    expect(usage.active).toBe(2);
+    expect(usage.daily).toEqual({ inputTokens: 1, outputTokens: 2 });
+    // The turn being decided does not count against itself.
+    expect(usageAt(record, now, "a").reserved).toEqual({ inputTokens: 3, outputTokens: 30 });
   });
 });
