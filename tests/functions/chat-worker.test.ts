@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { OutboundEvent } from "../../functions/lib/protocol/outbound.js";
 import { fakeAnswer } from "../../local/bedrock/index.js";
 import { devLikeConfig, MODEL_NOVA_LITE, MODEL_NOVA_PRO, MODEL_SONNET } from "../support/config-fixtures.js";
-import { inboundPublish, lambdaContext, startWorkerHarness, type WorkerHarness } from "../support/worker-harness.js";
+import { chatRequest, inboundPublish, lambdaContext, startWorkerHarness, type WorkerHarness } from "../support/worker-harness.js";
 
 let harness: WorkerHarness;
 let handler: (event: unknown, context: unknown) => Promise<unknown>;
@@ -21,13 +21,7 @@ afterAll(() => harness?.close());
 beforeEach(() => harness.bedrock.reset());
 
 const newUser = () => randomUUID();
-const chat = (message: string, extra: Record<string, unknown> = {}) => ({
-  action: "chat",
-  requestId: randomUUID(),
-  conversationId: randomUUID(),
-  message,
-  ...extra,
-});
+const chat = chatRequest;
 const invoke = (event: unknown) => handler(event, lambdaContext());
 
 const MAX_APPSYNC_EVENT_BYTES = 240 * 1024;

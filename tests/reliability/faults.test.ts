@@ -32,7 +32,7 @@ import { fakeAnswer, splitTokens } from "../../local/bedrock/index.js";
 import { freePort } from "../../local/ports.js";
 import { devLikeConfig, MODEL_NOVA_LITE, MODEL_NOVA_PRO } from "../support/config-fixtures.js";
 import { failingDynamoDb } from "../support/failing-dynamodb.js";
-import { inboundPublish, lambdaContext, REGION, startWorkerHarness, withAnalytics, workerDeps, type WorkerHarness } from "../support/worker-harness.js";
+import { chatRequest, inboundPublish, lambdaContext, REGION, startWorkerHarness, withAnalytics, workerDeps, type WorkerHarness } from "../support/worker-harness.js";
 import { expectNoUsageRows, expectSettled, inputEstimateOf, reportedBy, usageOf } from "./metering-assertions.js";
 
 const CONFIG: GatewayConfigInput = { ...devLikeConfig(), fallbackModels: [MODEL_NOVA_PRO], relay: { flushIntervalMs: 20 } };
@@ -46,13 +46,7 @@ beforeAll(async () => {
 afterAll(() => harness?.close());
 beforeEach(() => harness.bedrock.reset());
 
-const chat = (message: string, extra: Record<string, unknown> = {}) => ({
-  action: "chat",
-  requestId: randomUUID(),
-  conversationId: randomUUID(),
-  message,
-  ...extra,
-});
+const chat = chatRequest;
 const invoke = (event: unknown) => handler(event, lambdaContext());
 const ofRequest = (user: string, requestId: string) => harness.outbound(user).filter((e) => e.requestId === requestId);
 const streamedText = (events: OutboundEvent[]) => events.flatMap((e) => (e.type === "delta" ? [e.text] : [])).join("");

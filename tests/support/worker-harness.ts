@@ -166,6 +166,11 @@ export function withAnalytics(
   return { ...deps, analytics, publisher: analytics.observe(deps.publisher) };
 }
 
+/** A chat request as a client publishes it: a fresh requestId and conversation unless `extra` says otherwise. */
+export function chatRequest(message: string, extra: Record<string, unknown> = {}) {
+  return { action: "chat", requestId: randomUUID(), conversationId: randomUUID(), message, ...extra };
+}
+
 /** One copy of the Lambda context, shared with local mode. */
 export { lambdaContext } from "../../local/lambda.js";
 

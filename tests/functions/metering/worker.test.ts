@@ -16,7 +16,7 @@ import { DEADLINE_MARGIN_MS } from "../../../functions/lib/worker/chat.js";
 import { LOCAL_CREDENTIALS } from "../../../local/dynamodb.js";
 import { freePort } from "../../../local/ports.js";
 import { devLikeConfig, MODEL_NOVA_LITE, MODEL_NOVA_PRO } from "../../support/config-fixtures.js";
-import { inboundPublish, lambdaContext, startWorkerHarness, workerDeps, type WorkerHarness } from "../../support/worker-harness.js";
+import { chatRequest, inboundPublish, lambdaContext, startWorkerHarness, workerDeps, type WorkerHarness } from "../../support/worker-harness.js";
 
 let harness: WorkerHarness;
 let handler: (event: unknown, context: unknown) => Promise<unknown>;
@@ -30,13 +30,7 @@ beforeAll(async () => {
 afterAll(() => harness?.close());
 beforeEach(() => harness.bedrock.reset());
 
-const chat = (message: string, extra: Record<string, unknown> = {}) => ({
-  action: "chat",
-  requestId: randomUUID(),
-  conversationId: randomUUID(),
-  message,
-  ...extra,
-});
+const chat = chatRequest;
 const invoke = (event: unknown) => handler(event, lambdaContext());
 const settledUsage = async (user: string) => usageAt((await store.readPartition(user)).record, Date.now());
 
