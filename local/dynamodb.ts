@@ -30,7 +30,22 @@ export interface LocalDynamoDb {
 }
 
 export async function startDynamoDbLocal(options: { port?: number; dataDir?: string; region?: string } = {}): Promise<LocalDynamoDb> {
-  const port = options.port ?? (await freePort());
+  if (options.port) return startOn(options.port, options);
+  // A free port can be taken by another process before the JVM binds it (tests start many
+  // servers at once): pick another one then, a few times.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOn(await freePort(), options);
+    } catch (err) {
+      if (!(err instanceof PortTaken) || attempt === 3) throw err;
+    }
+  }
+}
+
+/** The JVM could not bind the port it was given. */
+class PortTaken extends Error {}
+
+async function startOn(port: number, options: { dataDir?: string; region?: string }): Promise<LocalDynamoDb> {
   const { command, args, cwd } = await dynamoDbLocalCommand({ host: HOST, port, dataDir: options.dataDir });
   const child = spawn(command, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
@@ -50,7 +65,12 @@ export async function startDynamoDbLocal(options: { port?: number; dataDir?: str
 
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (child.exitCode !== null || child.pid === undefined) throw new Error(`DynamoDB Local exited (code ${child.exitCode}). Is Java 17 installed?\n${output}`);
+    if (child.exitCode !== null || child.pid === undefined) {
+      process.removeListener("exit", killOnExit);
+      client.destroy();
+      if (output.includes("Address already in use")) throw new PortTaken(`port ${port} was taken before DynamoDB Local could bind it`);
+      throw new Error(`DynamoDB Local exited (code ${child.exitCode}). Is Java 17 installed?\n${output}`);
+    }
     try {
       await client.send(new ListTablesCommand({}));
       return { endpoint, port, pid: child.pid!, client, stop };
