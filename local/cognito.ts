@@ -62,7 +62,19 @@ export interface LocalUserPool {
  */
 export async function startCognitoLocal(options: { dataDir: string; port?: number; region?: string }): Promise<CognitoLocal> {
   await mkdir(options.dataDir, { recursive: true });
-  const port = options.port || (await freePort());
+  if (options.port) return startOn(options.port, options);
+  // A free port can be taken by another process before cognito-local binds it (tests start
+  // many servers at once): pick another one then, a few times.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOn(await freePort(), options);
+    } catch (err) {
+      if (!(err as Error).message.includes("EADDRINUSE") || attempt === 3) throw err;
+    }
+  }
+}
+
+async function startOn(port: number, options: { dataDir: string; region?: string }): Promise<CognitoLocal> {
   const host = "127.0.0.1";
   const child = spawn(process.execPath, [COGNITO_LOCAL_BIN], {
     cwd: options.dataDir,
@@ -124,7 +136,6 @@ function waitUntilListening(child: ChildProcess): Promise<void> {
     child.once("exit", onExit);
   });
 }
-
 
 /** `pro` -> `pro@example.com`: the pool signs in by email, like the deployed one. */
 const demoUsername = (tier: string) => `${tier.toLowerCase().replace(/[^a-z0-9.-]/g, "-")}@example.com`;
