@@ -10,6 +10,7 @@
  * Lambda's billed duration is each invocation's wall time at the worker's configured memory;
  * most of it is waiting for the model, the same either way.
  */
+import { useLocalAwsEnvironment } from "./local-aws-env.js";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
@@ -77,9 +78,7 @@ export async function benchCost(options: { users?: number; tokens?: number; rate
   const tokens = options.tokens ?? 500;
   const rate = options.rate ?? 100;
   process.env.POWERTOOLS_METRICS_DISABLED = "true";
-  process.env.AWS_ACCESS_KEY_ID ??= LOCAL_CREDENTIALS.accessKeyId;
-  process.env.AWS_SECRET_ACCESS_KEY ??= LOCAL_CREDENTIALS.secretAccessKey;
-  process.env.AWS_REGION ??= REGION;
+  useLocalAwsEnvironment(REGION);
   const projectDir = writeBenchProject();
   const { config } = readStackConfig({ stack: BENCH_STACK, projectDir });
   rmSync(projectDir, { recursive: true, force: true });

@@ -6,6 +6,7 @@
  * tokens at 400 tokens/s, users pausing up to one answer's length between turns) so the whole
  * section takes well under a minute.
  */
+import { useLocalAwsEnvironment } from "./local-aws-env.js";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { AdminAddUserToGroupCommand, CognitoIdentityProviderClient, InitiateAuthCommand } from "@aws-sdk/client-cognito-identity-provider";
@@ -127,9 +128,7 @@ export async function gatewayTurn(user: BenchUser, prompt = PROMPT): Promise<Tur
 
 /** The same question asked of the model server directly, with the real SDK client. */
 export function directTurner(host: GatewayHost) {
-  process.env.AWS_ACCESS_KEY_ID ??= LOCAL_CREDENTIALS.accessKeyId;
-  process.env.AWS_SECRET_ACCESS_KEY ??= LOCAL_CREDENTIALS.secretAccessKey;
-  process.env.AWS_REGION ??= host.endpoints.region;
+  useLocalAwsEnvironment(host.endpoints.region);
   const client = createBedrockClient({ endpoint: host.bedrockUrl });
   return {
     async turn(prompt = PROMPT): Promise<TurnTiming> {

@@ -6,6 +6,7 @@
  * overshoot, utilisation, false refusals, admission latency, DynamoDB requests per turn and
  * the sequential round trips before the model call, counted by SDK middleware per turn.
  */
+import { useLocalAwsEnvironment } from "./local-aws-env.js";
 import { Logger } from "@aws-lambda-powertools/logger";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { Metrics } from "@aws-lambda-powertools/metrics";
@@ -55,10 +56,7 @@ export async function benchMetering(options: { burst?: number; dailyOutputLimit?
   const limit = options.dailyOutputLimit ?? 1013;
   const perRequest = options.perRequest ?? 100;
   process.env.POWERTOOLS_METRICS_DISABLED = "true";
-  process.env.AWS_ACCESS_KEY_ID ??= LOCAL_CREDENTIALS.accessKeyId;
-  process.env.AWS_SECRET_ACCESS_KEY ??= LOCAL_CREDENTIALS.secretAccessKey;
-  // The Bedrock client takes its region from the environment, as in Lambda.
-  process.env.AWS_REGION ??= REGION;
+  useLocalAwsEnvironment(REGION);
   const [db, servers] = await Promise.all([startDynamoDbLocal({ region: REGION }), startRemoteSide()]);
   try {
     const idempotencyTable = `idempotency-${randomUUID()}`;

@@ -8,24 +8,20 @@ import { TURN_SUMMARY_MESSAGE } from "../../functions/lib/observability/log-quer
 import { NAMED_QUERIES } from "../../functions/lib/analytics/queries.js";
 import { main } from "../../tools/analytics/command.js";
 import { runLocalQuery, runLocalSql } from "../../tools/analytics/local-queries.js";
+import { captureStdout, jsonLines } from "../support/stdout.js";
 import { chatOnce, signInDemoUser, startTestGateway, type TestGateway } from "./support/gateway.js";
 
 const PROMPT = "the capybara migration plan nobody should log";
 
 let t: TestGateway;
-let output = "";
+let stdout: ReturnType<typeof captureStdout> | undefined;
+/** What the gateway printed so far (the handlers run in this process). */
 let sub: string;
-let restoreStdout: () => void;
 
 beforeAll(async () => {
   // Local mode hides EMF by default; the handlers read this when their container starts.
   process.env.POWERTOOLS_METRICS_DISABLED = "false";
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    output += String(chunk);
-    return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
-  }) as typeof process.stdout.write;
-  restoreStdout = () => (process.stdout.write = write);
+  stdout = captureStdout();
   t = await startTestGateway();
   const user = await signInDemoUser(t, "pro");
   sub = user.sub;
@@ -38,20 +34,16 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  restoreStdout?.();
+  stdout?.restore();
   delete process.env.POWERTOOLS_METRICS_DISABLED;
   await t?.close();
 });
 
-const jsonLines = () =>
-  output
-    .split("\n")
-    .filter((l) => l.startsWith("{"))
-    .map((l) => JSON.parse(l) as Record<string, any>);
+const printedLines = () => jsonLines(stdout?.chunks ?? []) as Record<string, any>[];
 
 describe("a chat turn through the local gateway", () => {
   it("emits its token and latency metrics as EMF in the stack's namespace, per model", () => {
-    const emf = jsonLines().filter((l) => l._aws && l.InputTokens !== undefined);
+    const emf = printedLines().filter((l) => l._aws && l.InputTokens !== undefined);
     expect(emf.length).toBeGreaterThanOrEqual(1);
     const turn = emf.at(-1)!;
     expect(turn._aws.CloudWatchMetrics[0]).toMatchObject({ Namespace: t.gateway.config.observability.metricsNamespace, Dimensions: [["service", "ModelId"]] });
@@ -59,7 +51,7 @@ describe("a chat turn through the local gateway", () => {
   });
 
   it("logs a JSON summary line with correlation id, user, conversation, model and tier, and never the prompt", () => {
-    const summary = jsonLines().find((l) => l.message === TURN_SUMMARY_MESSAGE && l.user_id === sub);
+    const summary = printedLines().find((l) => l.message === TURN_SUMMARY_MESSAGE && l.user_id === sub);
     expect(summary).toMatchObject({
       correlation_id: expect.any(String),
       user_id: sub,
@@ -69,8 +61,9 @@ describe("a chat turn through the local gateway", () => {
       input_tokens: expect.any(Number),
       output_tokens: expect.any(Number),
     });
-    expect(output).toContain(sub);
-    expect(output).not.toContain("capybara");
+    const printed = stdout?.chunks.join("") ?? "";
+    expect(printed).toContain(sub);
+    expect(printed).not.toContain("capybara");
   });
 
   it("writes an analytics row under year=/month=/day= that every named query reads", async () => {

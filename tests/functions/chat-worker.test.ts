@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { stdoutWhile } from "../support/stdout.js";
 import type { OutboundEvent } from "../../functions/lib/protocol/outbound.js";
 import { fakeAnswer } from "../../local/bedrock/index.js";
 import { devLikeConfig, MODEL_NOVA_LITE, MODEL_NOVA_PRO, MODEL_SONNET } from "../support/config-fixtures.js";
@@ -313,17 +314,7 @@ describe("chat worker", () => {
   it("logs without the prompt, the answer or the token, and emits token and latency metrics as EMF", async () => {
     const user = newUser();
     const secretPrompt = "my secret prompt about zanzibar";
-    const lines: string[] = [];
-    const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-      lines.push(String(chunk));
-      return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
-    }) as typeof process.stdout.write;
-    try {
-      await invoke(inboundPublish(user, [chat(secretPrompt)]));
-    } finally {
-      process.stdout.write = write;
-    }
+    const lines = await stdoutWhile(() => invoke(inboundPublish(user, [chat(secretPrompt)])));
     const logged = lines.join("");
     // At DEBUG, every line the worker can write was written; the turn's summary is among them.
     const answeredLine = lines.flatMap((l) => l.split("\n")).find((l) => l.includes('"chat answered"'));

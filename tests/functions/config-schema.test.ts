@@ -1,16 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, defaultModel, gatewayConfigFromPulumi, parseGatewayConfig } from "../../functions/lib/config/parse.js";
-import { devLikeConfig, MODEL_NOVA_LITE, prodLikeConfig } from "../support/config-fixtures.js";
+import { devLikeConfig, MODEL_NOVA_LITE, prodLikeConfig, problemsOf } from "../support/config-fixtures.js";
 
-function problemsOf(raw: unknown, region?: string): string[] {
-  try {
-    parseGatewayConfig(raw, { region });
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  throw new Error("expected the config to be rejected");
-}
 
 describe("stack config schema", () => {
   it("accepts a dev-like config and fills in every default", () => {

@@ -5,6 +5,7 @@ import { loadGatewayConfig } from "../../functions/lib/config/load.js";
 import { handleInboundPublish } from "../../functions/lib/worker/inbound.js";
 import { devLikeConfig } from "../support/config-fixtures.js";
 import { inboundPublish, startWorkerHarness, workerDeps, type WorkerHarness } from "../support/worker-harness.js";
+import { stdoutWhile } from "../support/stdout.js";
 
 let harness: WorkerHarness;
 beforeAll(async () => {
@@ -14,19 +15,14 @@ afterAll(() => harness?.close());
 
 /** What a DEBUG logger prints (to stdout, as in Lambda) while a chat is answered. */
 async function chatWithPreviews(logPreviews: boolean) {
-  const lines: string[] = [];
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array) => lines.push(String(chunk)) > 0) as typeof process.stdout.write;
-  try {
+  const lines = await stdoutWhile(async () => {
     const base = loadGatewayConfig();
     const deps = workerDeps(harness, {
       logger: new Logger({ serviceName: "test", logLevel: "DEBUG" }),
       config: { ...base, observability: { ...base.observability, logPreviews } },
     });
     await handleInboundPublish(deps, inboundPublish(randomUUID(), [{ requestId: randomUUID(), conversationId: randomUUID(), message: "the quokka question" }]));
-  } finally {
-    process.stdout.write = write;
-  }
+  }, { passThrough: false });
   return lines.join("");
 }
 

@@ -5,17 +5,8 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, configWarnings, isPlaceholderEmail, parseGatewayConfig, regionPartition } from "../../functions/lib/config/parse.js";
 import type { GatewayConfigInput } from "../../functions/lib/config/schema.js";
-import { devLikeConfig, prodLikeConfig } from "../support/config-fixtures.js";
+import { devLikeConfig, prodLikeConfig, problemsOf } from "../support/config-fixtures.js";
 
-function problemsOf(raw: unknown, region?: string): string[] {
-  try {
-    parseGatewayConfig(raw, { region });
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
-    throw err;
-  }
-  return [];
-}
 
 /** One foundation model (no geo prefix), so any region may call it. */
 function anyRegionConfig(identity: Record<string, unknown> = {}): GatewayConfigInput {

@@ -1,4 +1,5 @@
 /** Stack configs as operators write them (raw, before defaults), for tests. */
+import { ConfigError, parseGatewayConfig } from "../../functions/lib/config/parse.js";
 import type { GatewayConfigInput } from "../../functions/lib/config/schema.js";
 
 export const MODEL_NOVA_LITE = "us.amazon.nova-lite-v1:0";
@@ -42,4 +43,15 @@ export function prodLikeConfig(): GatewayConfigInput {
     guardrail: { enabled: true },
     protection: { pointInTimeRecovery: true, deletionProtection: true },
   };
+}
+
+/** What `parseGatewayConfig` refuses in `raw`, one line per problem (key path and rule); [] when accepted. */
+export function problemsOf(raw: unknown, region?: string): string[] {
+  try {
+    parseGatewayConfig(raw, { region });
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
 }
