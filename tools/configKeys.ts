@@ -3,7 +3,7 @@
  * reference lists them (`tiers.<name>.limits.daily.inputTokens`, `models[].id`). A test holds
  * the README to this list, so the reference cannot drift from the schema.
  */
-import type { z } from "zod";
+import type { z } from "zod/mini";
 import { gatewayConfigSchema } from "../functions/lib/config/schema.js";
 
 export interface ConfigKey {
@@ -62,7 +62,7 @@ function collect(schema: Schema, path: string, keys: ConfigKey[]) {
   }
 }
 
-export function configKeys(schema: z.ZodType = gatewayConfigSchema): ConfigKey[] {
+export function configKeys(schema: z.core.$ZodType = gatewayConfigSchema): ConfigKey[] {
   const keys: ConfigKey[] = [];
   collect(schema as unknown as Schema, "", keys);
   return keys;

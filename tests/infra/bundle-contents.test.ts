@@ -26,9 +26,10 @@ describe("function bundle contents", () => {
     expect(chainLinks).toEqual([]);
   });
 
-  it("bundles the worker with zod's tree-shakable namespace import, not its locale-laden `z` object", async () => {
-    const modules = await bundledModules("functions/chatWorker.ts");
-    expect(modules.some((m) => m.includes("node_modules/zod/v4/classic/"))).toBe(true);
-    expect(modules.filter((m) => m.includes("node_modules/zod/v4/locales/") && !m.endsWith("/en.js"))).toEqual([]);
+  it.each(["functions/chatWorker.ts", "functions/dlqConsumer.ts"])("bundles %s with zod/mini and its English messages only, not zod's method-laden classic API", async (entry) => {
+    const modules = await bundledModules(entry);
+    expect(modules.some((m) => m.includes("node_modules/zod/v4/mini/"))).toBe(true);
+    expect(modules.filter((m) => m.includes("node_modules/zod/v4/classic/"))).toEqual([]);
+    expect(modules.filter((m) => m.includes("node_modules/zod/v4/locales/")).map((m) => m.replace(/.*\/locales\//, ""))).toEqual(["en.js"]);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * Turning raw stack config into a GatewayConfig, or into one error that names every bad key.
  */
-import * as z from "zod";
+import type * as z from "zod/mini";
 import { gatewayConfigSchema, type GatewayConfig } from "./schema.js";
 
 export const CONFIG_NAMESPACE = "ai-gateway";
