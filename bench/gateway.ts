@@ -21,8 +21,17 @@ import { cognitoHeaders, RawEventsClient } from "../local/events/testing/raw-cli
 import { machineLoadMeter } from "./machine.js";
 import { percentile } from "./stats.js";
 
-export const PACING = { tokens: 40, rate: 400 };
-const PROMPT = `Tell me something [[fake:tokens=${PACING.tokens},rate=${PACING.rate}]]`;
+/** An answer's length and the model's speed (tokens per second). */
+export interface Pacing {
+  tokens: number;
+  rate: number;
+}
+/** Time-scaled: ten times a Bedrock model's speed, so a phase takes seconds. */
+export const PACING: Pacing = { tokens: 40, rate: 400 };
+/** The same answer at a model's real speed (Claude-class models stream ~40-80 tokens/s). */
+export const REAL_PACING: Pacing = { tokens: 40, rate: 40 };
+const promptFor = (pacing: Pacing) => `Tell me something [[fake:tokens=${pacing.tokens},rate=${pacing.rate}]]`;
+const PROMPT = promptFor(PACING);
 
 export interface GatewayHost {
   endpoints: LocalEndpoints;
@@ -34,9 +43,15 @@ export interface GatewayHost {
   dynamodb: { endpoint: string; tables: Record<string, string> };
   workerConcurrency: number;
   configPath: string;
-  /** The host process's CPU time so far (ms) and its RSS. */
-  usage(): Promise<{ cpuMs: number; rssBytes: number }>;
+  /** The host process's CPU time so far (ms), its RSS, and its children's CPU time (ms) by command. */
+  usage(): Promise<HostUsage>;
   stop(): Promise<void>;
+}
+
+export interface HostUsage {
+  cpuMs: number;
+  rssBytes: number;
+  childrenCpuMs: Record<string, number>;
 }
 
 /** Starts bench/gateway-host.ts; `cpuProfileDir` runs it under `node --cpu-prof`. */
@@ -55,7 +70,7 @@ export async function startGatewayHost(options: { cpuProfileDir?: string } = {})
   return {
     ...ready,
     usage: () => {
-      const reply = nextMessage<{ cpuMs: number; rssBytes: number }>();
+      const reply = nextMessage<HostUsage>();
       child.send("cpu");
       return reply;
     },
@@ -161,11 +176,13 @@ export async function closedLoop(lanes: number, turnsEach: number, turn: (lane: 
   return timings;
 }
 
-/** Up to one answer's length (40 tokens at 400/s) of pause between a user's turns. */
-export const THINK_MS = (1000 * PACING.tokens) / PACING.rate;
+/** Up to one answer's length of pause between a user's turns (100 ms at PACING). */
+export const thinkMsFor = (pacing: Pacing) => (1000 * pacing.tokens) / pacing.rate;
+export const THINK_MS = thinkMsFor(PACING);
 
 export interface LatencyFigures {
   users: number;
+  pacing: Pacing;
   turns: number;
   failed: number;
   gateway: { p50: number; p99: number };
@@ -177,20 +194,23 @@ export interface LatencyFigures {
   machineBusyShare?: number;
 }
 
-export async function measureFirstToken(host: GatewayHost, users: BenchUser[], turnsEach: number): Promise<LatencyFigures> {
+export async function measureFirstToken(host: GatewayHost, users: BenchUser[], turnsEach: number, pacing = PACING): Promise<LatencyFigures> {
+  const prompt = promptFor(pacing);
+  const thinkMs = thinkMsFor(pacing);
   const direct = directTurner(host);
   try {
     const load = machineLoadMeter();
     const cpuBefore = (await host.usage()).cpuMs;
-    const viaGateway = await closedLoop(users.length, turnsEach, (lane) => gatewayTurn(users[lane]!), THINK_MS);
+    const viaGateway = await closedLoop(users.length, turnsEach, (lane) => gatewayTurn(users[lane]!, prompt), thinkMs);
     const cpuAfter = (await host.usage()).cpuMs;
-    const straight = await closedLoop(users.length, turnsEach, () => direct.turn(), THINK_MS);
+    const straight = await closedLoop(users.length, turnsEach, () => direct.turn(prompt), thinkMs);
     const ok = viaGateway.filter((t) => t.ok).map((t) => t.firstTokenMs);
     const base = straight.map((t) => t.firstTokenMs);
     const gateway = { p50: percentile(ok, 50), p99: percentile(ok, 99) };
     const baseline = { p50: percentile(base, 50), p99: percentile(base, 99) };
     return {
       users: users.length,
+      pacing,
       turns: viaGateway.length,
       failed: viaGateway.length - ok.length,
       gateway,
@@ -210,12 +230,13 @@ export async function measureFirstToken(host: GatewayHost, users: BenchUser[], t
  */
 export async function measureThroughput(host: GatewayHost, users: BenchUser[], levels: number[], seconds: number) {
   const prompt = "Quick one [[fake:tokens=24,rate=0]]";
-  const results: { users: number; turnsPerSecond: number; failed: number; gatewayCpuMsPerTurn: number }[] = [];
+  const results: { users: number; turnsPerSecond: number; failed: number; gatewayCpuMsPerTurn: number; cpuMsPerTurn: CpuPerTurn }[] = [];
   for (const level of levels.filter((l) => l <= users.length)) {
     const deadline = performance.now() + seconds * 1000;
     let done = 0;
     let failed = 0;
-    const cpuBefore = (await host.usage()).cpuMs;
+    const before = await host.usage();
+    const clientBefore = process.cpuUsage();
     const started = performance.now();
     await Promise.all(
       users.slice(0, level).map(async (user) => {
@@ -227,9 +248,36 @@ export async function measureThroughput(host: GatewayHost, users: BenchUser[], l
       }),
     );
     const elapsed = (performance.now() - started) / 1000;
-    const cpu = (await host.usage()).cpuMs - cpuBefore;
-    results.push({ users: level, turnsPerSecond: done / elapsed, failed, gatewayCpuMsPerTurn: cpu / Math.max(1, done + failed) });
+    const client = process.cpuUsage(clientBefore);
+    const after = await host.usage();
+    const turns = Math.max(1, done + failed);
+    const cpuMsPerTurn = cpuPerTurn(before, after, (client.user + client.system) / 1000, turns);
+    results.push({ users: level, turnsPerSecond: done / elapsed, failed, gatewayCpuMsPerTurn: cpuMsPerTurn.gateway, cpuMsPerTurn });
   }
   const best = results.reduce((a, b) => (b.turnsPerSecond > a.turnsPerSecond ? b : a));
   return { levels: results, best };
+}
+
+/**
+ * Where a turn's CPU goes on this machine: the gateway host (Events server, worker containers,
+ * model server, authorizer), its children (DynamoDB Local's JVM, cognito-local) and the
+ * benchmark's own clients. In AWS only the worker's share runs on your bill; the Events API,
+ * DynamoDB and Bedrock are services.
+ */
+export interface CpuPerTurn {
+  gateway: number;
+  dynamodbLocal: number;
+  otherChildren: number;
+  clients: number;
+  total: number;
+}
+
+function cpuPerTurn(before: HostUsage, after: HostUsage, clientMs: number, turns: number): CpuPerTurn {
+  const child = (name: string, usage: HostUsage) => usage.childrenCpuMs[name] ?? 0;
+  const childTotal = (usage: HostUsage) => Object.values(usage.childrenCpuMs).reduce((a, b) => a + b, 0);
+  const gateway = (after.cpuMs - before.cpuMs) / turns;
+  const dynamodbLocal = (child("java", after) - child("java", before)) / turns;
+  const otherChildren = (childTotal(after) - childTotal(before)) / turns - dynamodbLocal;
+  const clients = clientMs / turns;
+  return { gateway, dynamodbLocal, otherChildren, clients, total: gateway + dynamodbLocal + otherChildren + clients };
 }
