@@ -116,12 +116,20 @@ function offeredTurnsPerSecond(f: LatencyFigures): number {
   return (1000 * f.users) / cycleMs;
 }
 
-function latencyRows(rows: Row[], f: LatencyFigures) {
+/**
+ * The goal is judged at the model's real pace. The time-scaled phase (ten times the model's
+ * speed, users pausing at most one such answer) has 20 users ask more turns per second than
+ * this machine can serve at all, so it measures the queue of a saturated machine; it is kept,
+ * as a stress figure, beside the saturation throughput.
+ */
+function latencyRows(rows: Row[], f: LatencyFigures, saturationTurnsPerSecond: number) {
   const pace = `${f.pacing.rate} tokens/s`;
   const at = `${f.users} user${f.users > 1 ? "s" : ""}, ${pace}`;
-  const goal = f.users === 20 ? { goal: { text: `added p99 <= ${GOALS.addedFirstTokenP99At20Ms} ms`, met: f.added.p99 <= GOALS.addedFirstTokenP99At20Ms } } : {};
+  const offered = offeredTurnsPerSecond(f);
+  const judged = f.users === 20 && f.pacing.rate === REAL_PACING.rate;
+  const goal = judged ? { goal: { text: `added p99 <= ${GOALS.addedFirstTokenP99At20Ms} ms`, met: f.added.p99 <= GOALS.addedFirstTokenP99At20Ms } } : {};
   rows.push({ section: "gateway", figure: `first token at ${at}, p50 / p99`, value: `${ms(f.gateway.p50)} / ${ms(f.gateway.p99)}`, baseline: `${ms(f.direct.p50)} / ${ms(f.direct.p99)} direct` });
-  rows.push({ section: "gateway", figure: `added by the gateway at ${at}, p50 / p99`, value: `${ms(f.added.p50)} / ${ms(f.added.p99)}`, baseline: `users ask ~${offeredTurnsPerSecond(f).toFixed(0)} turns/s`, ...goal });
+  rows.push({ section: "gateway", figure: `added by the gateway at ${at}, p50 / p99`, value: `${ms(f.added.p50)} / ${ms(f.added.p99)}`, baseline: `users ask ~${offered.toFixed(0)} turns/s (${((100 * offered) / saturationTurnsPerSecond).toFixed(0)}% of saturation)`, ...goal });
   rows.push({ section: "gateway", figure: `gateway process CPU per turn at ${at}`, value: ms(f.gatewayCpuMsPerTurn), baseline: f.machineBusyShare === undefined ? undefined : `machine ${(f.machineBusyShare * 100).toFixed(0)}% busy` });
 }
 
@@ -133,11 +141,11 @@ async function gatewaySection(rows: Row[], profileDir?: string) {
     await closedLoop(users.length, 2, (lane) => gatewayTurn(users[lane]!));
     const one = await measureFirstToken(host, users.slice(0, 1), 30);
     const twenty = await measureFirstToken(host, users.slice(0, 20), 10);
-    const twentyRealPace = await measureFirstToken(host, users.slice(0, 20), 8, REAL_PACING);
-    for (const f of [one, twenty, twentyRealPace]) latencyRows(rows, f);
+    const twentyRealPace = await measureFirstToken(host, users.slice(0, 20), 15, REAL_PACING);
     const worker = await benchWorkerCost(host, { cpuProfileDir: profileDir });
     rows.push({ section: "gateway", figure: "worker CPU per turn (bundle, alone), p50 / p99", value: `${ms(worker.cpuMsPerTurn.p50)} / ${ms(worker.cpuMsPerTurn.p99)}`, baseline: `${ms(worker.wallMsPerTurn.p50)} wall (billed)` });
     const throughput = await measureThroughput(host, users, [4, 8, 16, 32], 6);
+    for (const f of [one, twentyRealPace, twenty]) latencyRows(rows, f, throughput.best.turnsPerSecond);
     rows.push({ section: "gateway", figure: "throughput at saturation", value: `${throughput.best.turnsPerSecond.toFixed(1)} turns/s`, baseline: `at ${throughput.best.users} users` });
     const cpu = throughput.best.cpuMsPerTurn;
     rows.push({
