@@ -22,6 +22,8 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     return issue.keys.map((k) => (top === undefined ? `${CONFIG_NAMESPACE}:${k}` : `${path}.${k}`)).map((k) => `${k}: unknown key`).join("\n  - ");
   }
   if (issue.code === "invalid_type" && issue.message.endsWith("received undefined")) return `${path}: required`;
+  // A bad record key (a tier's name) carries the key rule's own message inside, not in its own.
+  if (issue.code === "invalid_key") return `${path}: ${issue.issues.map((inner) => inner.message).join("; ")}`;
   return `${path}: ${issue.message}`;
 }
 

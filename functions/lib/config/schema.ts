@@ -11,11 +11,8 @@
  * worker's cold start about a third of what it did (docs/performance.md, "Worker init").
  */
 import * as z from "zod/mini";
-import en from "zod/v4/locales/en.js";
+import { refuse } from "../schema-support.js";
 import { DEFAULT_METRICS_NAMESPACE, METRICS_NAMESPACE_PATTERN } from "./metrics-namespace.js";
-
-// zod/mini ships without messages; these are the English ones zod's full API loads.
-z.config(en());
 
 /** AppSync Events publishes at most 240 KB per event; leave room for the envelope. */
 export const MAX_INPUT_CHARS_CEILING = 60_000;
@@ -23,15 +20,15 @@ export const MAX_INPUT_CHARS_CEILING = 60_000;
 /** CloudWatch Logs accepts only these retention values. */
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
-/** A whole number within [min, max] (either bound optional), with zod's own messages. */
-function int(bounds: { min?: number; max?: number } = {}, sign: "positive" | "nonnegative" = "positive") {
-  const checks: z.core.$ZodCheck<number>[] = [z.int(), sign === "positive" ? z.positive() : z.nonnegative()];
+/** A whole number passing `sign` (positive or non-negative), within [min, max] where given. */
+function wholeNumber(sign: z.core.$ZodCheck<number>, bounds: { min?: number; max?: number } = {}) {
+  const checks: z.core.$ZodCheck<number>[] = [z.int(), sign];
   if (bounds.min !== undefined) checks.push(z.minimum(bounds.min));
   if (bounds.max !== undefined) checks.push(z.maximum(bounds.max));
   return z.number().check(...checks);
 }
-const positiveInt = (bounds?: { min?: number; max?: number }) => int(bounds, "positive");
-const nonNegativeInt = (bounds?: { min?: number; max?: number }) => int(bounds, "nonnegative");
+const positiveInt = (bounds?: { min?: number; max?: number }) => wholeNumber(z.positive(), bounds);
+const nonNegativeInt = (bounds?: { min?: number; max?: number }) => wholeNumber(z.nonnegative(), bounds);
 
 /** A string of `min` to `max` characters. */
 const text = (min: number, max?: number) => z.string().check(...(max === undefined ? [z.minLength(min)] : [z.minLength(min), z.maxLength(max)]));
@@ -156,7 +153,7 @@ const identityProviderSchema = z
     z.superRefine((providers, ctx) => {
       // The app client lists providers by name, and names are unique within a user pool.
       if (providers.oidc && providers.saml && providers.oidc.name.toLowerCase() === providers.saml.name.toLowerCase()) {
-        ctx.addIssue({ code: "custom", path: ["saml", "name"], message: `same name as identity.providers.oidc.name ("${providers.oidc.name}"); provider names must differ` });
+        refuse(ctx, ["saml", "name"], `same name as identity.providers.oidc.name ("${providers.oidc.name}"); provider names must differ`);
       }
     }),
   );
@@ -286,43 +283,39 @@ const gatewayConfigShape = z.strictObject({
 function crossKeyRules(cfg: z.output<typeof gatewayConfigShape>, ctx: z.core.$RefinementCtx<z.output<typeof gatewayConfigShape>>) {
   const ids = new Set<string>();
   cfg.models.forEach((m, i) => {
-    if (ids.has(m.id)) ctx.addIssue({ code: "custom", path: ["models", i, "id"], message: `duplicate model id "${m.id}"` });
+    if (ids.has(m.id)) refuse(ctx, ["models", i, "id"], `duplicate model id "${m.id}"`);
     ids.add(m.id);
   });
   const defaults = cfg.models.filter((m) => m.default);
   if (defaults.length > 1) {
-    ctx.addIssue({ code: "custom", path: ["models"], message: "at most one model may set default: true" });
+    refuse(ctx, ["models"], "at most one model may set default: true");
   }
   if (!cfg.tiers.default) {
-    ctx.addIssue({ code: "custom", path: ["tiers"], message: 'a tier named "default" is required (users in no tier group get it)' });
+    refuse(ctx, ["tiers"], 'a tier named "default" is required (users in no tier group get it)');
   }
   const priorities = new Map<number, string>();
   for (const [name, tier] of Object.entries(cfg.tiers)) {
     const other = priorities.get(tier.priority);
     if (other) {
-      ctx.addIssue({ code: "custom", path: ["tiers", name, "priority"], message: `same priority as tier "${other}"; priorities must differ` });
+      refuse(ctx, ["tiers", name, "priority"], `same priority as tier "${other}"; priorities must differ`);
     }
     priorities.set(tier.priority, name);
     tier.models.forEach((id, i) => {
       if (id !== "*" && !ids.has(id)) {
-        ctx.addIssue({ code: "custom", path: ["tiers", name, "models", i], message: `"${id}" is not in the models allowlist` });
+        refuse(ctx, ["tiers", name, "models", i], `"${id}" is not in the models allowlist`);
       }
     });
     const largest = Math.max(...cfg.models.map((m) => m.maxOutputTokens));
     if (tier.maxOutputTokensPerRequest > largest) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["tiers", name, "maxOutputTokensPerRequest"],
-        message: `exceeds every model's maxOutputTokens (${largest})`,
-      });
+      refuse(ctx, ["tiers", name, "maxOutputTokensPerRequest"], `exceeds every model's maxOutputTokens (${largest})`);
     }
   }
   cfg.fallbackModels.forEach((id, i) => {
-    if (!ids.has(id)) ctx.addIssue({ code: "custom", path: ["fallbackModels", i], message: `"${id}" is not in the models allowlist` });
+    if (!ids.has(id)) refuse(ctx, ["fallbackModels", i], `"${id}" is not in the models allowlist`);
   });
   cfg.cache.prepared.forEach((p, i) => {
     if (p.modelId && !ids.has(p.modelId)) {
-      ctx.addIssue({ code: "custom", path: ["cache", "prepared", i, "modelId"], message: `"${p.modelId}" is not in the models allowlist` });
+      refuse(ctx, ["cache", "prepared", i, "modelId"], `"${p.modelId}" is not in the models allowlist`);
     }
   });
 }

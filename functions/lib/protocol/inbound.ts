@@ -3,10 +3,7 @@
  * The payload becomes a typed request here, at the edge; everything after works on it.
  */
 import * as z from "zod/mini";
-import en from "zod/v4/locales/en.js";
-
-// zod/mini ships without messages; a problem named to a client reads as in zod's full API.
-z.config(en());
+import { refuse } from "../schema-support.js";
 
 export const INBOUND_ACTIONS = ["chat", "usage", "models", "conversations", "history", "deleteConversation", "cancel"] as const;
 export type InboundAction = (typeof INBOUND_ACTIONS)[number];
@@ -32,13 +29,13 @@ export function inboundRequestSchema(maxInputChars: number) {
       z.superRefine((req, ctx) => {
         const needsConversation = req.action === "chat" || req.action === "history" || req.action === "deleteConversation";
         if (needsConversation && !req.conversationId) {
-          ctx.addIssue({ code: "custom", path: ["conversationId"], message: `required for action "${req.action}"` });
+          refuse(ctx, ["conversationId"], `required for action "${req.action}"`);
         }
         if (req.action === "chat" && (req.message === undefined || req.message.trim() === "")) {
-          ctx.addIssue({ code: "custom", path: ["message"], message: "required and must not be blank" });
+          refuse(ctx, ["message"], "required and must not be blank");
         }
         if (req.action === "cancel" && !req.targetRequestId) {
-          ctx.addIssue({ code: "custom", path: ["targetRequestId"], message: 'required for action "cancel"' });
+          refuse(ctx, ["targetRequestId"], 'required for action "cancel"');
         }
       }),
     );
