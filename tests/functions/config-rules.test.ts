@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { parseGatewayConfig } from "../../functions/lib/config/parse.js";
 import { RESERVED_PROVIDER_NAMES, type GatewayConfigInput } from "../../functions/lib/config/schema.js";
-import { devLikeConfig, MODEL_NOVA_LITE, MODEL_NOVA_PRO, problemsOf } from "../support/config-fixtures.js";
+import { devLikeConfig, MODEL_NOVA_LITE, MODEL_NOVA_PRO, problemsOf, withValue } from "../support/config-fixtures.js";
 
 const LIMITS = { daily: { inputTokens: 1000, outputTokens: 1000 }, monthly: { inputTokens: 10_000, outputTokens: 10_000 } };
 
@@ -15,16 +15,6 @@ function minimalConfig(): GatewayConfigInput {
     models: [{ id: MODEL_NOVA_LITE, name: "Nova Lite", provider: "Amazon" }],
     tiers: { default: { priority: 0, models: ["*"], limits: LIMITS, maxOutputTokensPerRequest: 1000, maxConcurrentRequests: 1 } },
   };
-}
-
-/** devLikeConfig with `value` set at a dotted `path` (intermediate objects created). */
-function withValue(path: string, value: unknown): GatewayConfigInput {
-  const raw = devLikeConfig() as Record<string, any>;
-  const keys = path.split(".");
-  let target = raw;
-  for (const key of keys.slice(0, -1)) target = target[key] ??= {};
-  target[keys.at(-1)!] = value;
-  return raw as GatewayConfigInput;
 }
 
 describe("defaults of a stack that sets only models and tiers", () => {
@@ -120,15 +110,8 @@ describe("text and number limits", () => {
   ];
 
   it.each(numbers)("%s accepts %d and refuses %d, naming the key", (path, accepted, refused) => {
-    const pricing = { inputPerMillionTokens: 1, outputPerMillionTokens: 2 };
-    const config = (value: number) => {
-      const raw = withValue("models.0.pricing", pricing) as Record<string, any>;
-      const keys = path.split(".");
-      let target = raw;
-      for (const key of keys.slice(0, -1)) target = target[key] ??= {};
-      target[keys.at(-1)!] = value;
-      return raw;
-    };
+    const priced = withValue("models.0.pricing", { inputPerMillionTokens: 1, outputPerMillionTokens: 2 });
+    const config = (value: number) => withValue(path, value, priced);
     expect(problemsOf(config(accepted))).toEqual([]);
     expect(problemsOf(config(refused))).toEqual([expect.stringMatching(new RegExp(`^ai-gateway:${path.replace(/\./g, "\\.")}: Too (big|small)`))]);
   });

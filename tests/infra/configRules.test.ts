@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, configWarnings, isPlaceholderEmail, parseGatewayConfig, regionPartition } from "../../functions/lib/config/parse.js";
 import type { GatewayConfigInput } from "../../functions/lib/config/schema.js";
-import { devLikeConfig, prodLikeConfig, problemsOf } from "../support/config-fixtures.js";
+import { devLikeConfig, prodLikeConfig, problemsOf, withValue } from "../support/config-fixtures.js";
 
 
 /** One foundation model (no geo prefix), so any region may call it. */
@@ -160,15 +160,6 @@ describe("numeric bounds of the stack config", () => {
     ["tiers.pro.maxConcurrentRequests", 100, 101],
     ["history.maxTurns", 200, 201],
   ];
-
-  function withValue(path: string, value: number): GatewayConfigInput {
-    const raw = devLikeConfig() as Record<string, any>;
-    const keys = path.split(".");
-    let target = raw;
-    for (const key of keys.slice(0, -1)) target = target[key] ??= {};
-    target[keys.at(-1)!] = value;
-    return raw as GatewayConfigInput;
-  }
 
   it.each(bounds)("%s accepts %i and refuses %i, naming the key", (path, accepted, refused) => {
     expect(problemsOf(withValue(path, accepted))).toEqual([]);

@@ -55,3 +55,13 @@ export function problemsOf(raw: unknown, region?: string): string[] {
   }
   return [];
 }
+
+/** `base` (dev-like by default) with `value` set at a dotted key path, intermediate objects created. */
+export function withValue(path: string, value: unknown, base: GatewayConfigInput = devLikeConfig()): GatewayConfigInput {
+  const raw = structuredClone(base) as Record<string, any>;
+  const keys = path.split(".");
+  let target = raw;
+  for (const key of keys.slice(0, -1)) target = target[key] ??= {};
+  target[keys.at(-1)!] = value;
+  return raw as GatewayConfigInput;
+}
