@@ -1,0 +1,78 @@
+// @ts-check
+/**
+ * The plan of `npm run mutation`: the mutation scope, cut into groups of source files, each with
+ * the test files that exercise it. A group's mutants run against its tests only
+ * (tools/vitest.mutation.config.ts narrows vitest's `include`), not against every test that
+ * imports the file: through the worker harness nearly every module reaches the end-to-end tests,
+ * which start servers, and running ~6,000 mutants against those takes most of a day here.
+ *
+ * stryker.config.mjs's `mutate` is the union of the groups' `mutate`, so a file in the scope
+ * always belongs to a group. A group's tests are the unit and component tests of its files;
+ * whole-program runs (tests/infra/devStack, tests/policies/dev-stack, the e2e and reliability
+ * suites) are left out on purpose: they cost seconds per mutant and kill little the unit tests
+ * do not.
+ *
+ * @type {{ name: string; mutate: string[]; tests: string[] }[]}
+ */
+export default [
+  {
+    name: "policies",
+    mutate: ["policies/**/*.ts", "!policies/index.ts", "!policies/run.ts"],
+    // Not run.test (spawns `npm run policy` per test) nor dev-/prod-stack (a whole mocked program).
+    tests: [
+      "tests/policies/{alarms,analytics,appsync,boundaries,cloudfront,data-stores,evaluate,geo-table,guardrail}.test.ts",
+      "tests/policies/{iam,identity-and-logs,lambda,pack-config,pack-loading,s3,stack-config,tags,waf}.test.ts",
+    ],
+  },
+  {
+    name: "components",
+    mutate: ["components/lib/**/*.ts"],
+    tests: ["tests/infra/{bedrockArns,identityProviders,providerArgs,bundle,componentLib}.test.ts"],
+  },
+  {
+    name: "local-auth",
+    mutate: ["local/events/auth.ts", "local/events/sigv4-auth.ts", "local/events/cognito-auth.ts", "local/events/channels.ts"],
+    tests: ["tests/local/{events-auth,events-refusals}.test.ts"],
+  },
+  {
+    name: "config",
+    mutate: ["functions/lib/config/**/*.ts"],
+    tests: ["tests/functions/config-schema.test.ts", "tests/infra/{configRules,configReference}.test.ts"],
+  },
+  {
+    name: "protocol",
+    mutate: ["functions/lib/protocol/**/*.ts", "functions/lib/appsync/**/*.ts", "functions/lib/subscribe.ts"],
+    tests: ["tests/functions/{protocol-bounds,channels,subscribe}.test.ts"],
+  },
+  {
+    name: "metering",
+    mutate: ["functions/lib/metering/**/*.ts"],
+    tests: ["tests/functions/metering/*.test.ts"],
+  },
+  {
+    name: "analytics",
+    mutate: ["functions/lib/analytics/**/*.ts", "functions/lib/observability/**/*.ts"],
+    tests: ["tests/functions/{analytics-record,analytics-recorder}.test.ts", "tests/tools/analytics-queries.test.ts", "tests/infra/analytics.test.ts"],
+  },
+  {
+    name: "cache+conversations",
+    mutate: ["functions/lib/cache/**/*.ts", "functions/lib/conversations/**/*.ts"],
+    tests: ["tests/functions/{prepared-cache,cache-command,conversations,conversation-context}.test.ts"],
+  },
+  {
+    name: "relay",
+    mutate: ["functions/lib/relay/**/*.ts"],
+    tests: ["tests/functions/{relay,publisher}.test.ts"],
+  },
+  {
+    name: "worker",
+    mutate: [
+      "functions/lib/{worker,bedrock,cancel,guardrail,routing}/**/*.ts",
+      "functions/lib/{dead-letters,env,runtime,tables,lambda-credentials}.ts",
+    ],
+    tests: [
+      "tests/functions/{chat-worker,cancel,guardrail,dead-letters,model-access,model-timeouts}.test.ts",
+      "tests/functions/{idempotency-store-failures,log-previews,turn-round-trips,lean-startup,tier-routing}.test.ts",
+    ],
+  },
+];
