@@ -18,10 +18,11 @@ export default [
   {
     name: "policies",
     mutate: ["policies/**/*.ts", "!policies/index.ts", "!policies/run.ts"],
-    // Not run.test (spawns `npm run policy` per test) nor dev-/prod-stack (a whole mocked program).
+    // Not run.test (spawns `npm run policy` per test), pack-loading (a ts-node process, 6 s) nor
+    // dev-/prod-stack (a whole mocked program): static mutants run every test of the group.
     tests: [
       "tests/policies/{alarms,analytics,appsync,boundaries,cloudfront,data-stores,evaluate,geo-table,guardrail}.test.ts",
-      "tests/policies/{iam,identity-and-logs,lambda,pack-config,pack-loading,s3,stack-config,tags,waf}.test.ts",
+      "tests/policies/{iam,identity-and-logs,lambda,pack-config,policy-metadata,s3,stack-config,tags,waf}.test.ts",
     ],
   },
   {

@@ -36,7 +36,7 @@ const { Stryker } = await import(pathToFileURL(join(dirname(corePackage), "dist/
 /** One Stryker run over `mutate` (the config's scope when absent) against `tests` (the related set when absent). */
 async function run({ name, mutate, tests }) {
   // Stryker's test-runner processes inherit the environment, so the narrowed config sees the list.
-  if (tests) process.env.MUTATION_TESTS = tests.join(",");
+  if (tests) process.env.MUTATION_TESTS = JSON.stringify(tests);
   else delete process.env.MUTATION_TESTS;
   const reportDir = `reports/mutation/${name.replace(/[^\w-]+/g, "-")}`;
   const options = {
