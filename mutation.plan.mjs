@@ -17,7 +17,8 @@
 export default [
   {
     name: "policies",
-    mutate: ["policies/**/*.ts", "!policies/index.ts", "!policies/run.ts"],
+    // index.ts only registers the pack with the engine; run.ts and check-stack.ts are CLI processes.
+    mutate: ["policies/**/*.ts", "!policies/index.ts", "!policies/run.ts", "!policies/check-stack.ts"],
     // Not run.test (spawns `npm run policy` per test), pack-loading (a ts-node process, 6 s) nor
     // dev-/prod-stack (a whole mocked program): static mutants run every test of the group.
     tests: [
@@ -28,7 +29,7 @@ export default [
   {
     name: "components",
     mutate: ["components/lib/**/*.ts"],
-    tests: ["tests/infra/{bedrockArns,identityProviders,providerArgs,bundle,componentLib}.test.ts"],
+    tests: ["tests/infra/{bedrockArns,identityProviders,providerArgs,bundle,iamDocuments}.test.ts"],
   },
   {
     name: "local-auth",
@@ -38,7 +39,7 @@ export default [
   {
     name: "config",
     mutate: ["functions/lib/config/**/*.ts"],
-    tests: ["tests/functions/config-schema.test.ts", "tests/infra/{configRules,configReference}.test.ts"],
+    tests: ["tests/functions/{config-schema,config-load,lean-startup}.test.ts", "tests/infra/{configRules,configReference}.test.ts"],
   },
   {
     name: "protocol",
