@@ -15,7 +15,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { dirname, join, matchesGlob, relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import plan from "../mutation.plan.mjs";
@@ -50,7 +50,15 @@ async function run({ name, mutate, tests }) {
   };
   const started = Date.now();
   const results = await new Stryker(options).runMutationTest();
-  return { name, seconds: Math.round((Date.now() - started) / 1000), ...count(results) };
+  // Stryker also returns the incremental file's results of files outside this run; count the group's own.
+  const own = mutate ? results.filter((r) => inScope(relative(process.cwd(), r.fileName), mutate)) : results;
+  return { name, seconds: Math.round((Date.now() - started) / 1000), ...count(own) };
+}
+
+/** Whether a file matches a Stryker `mutate` list: one of its globs, and none of its `!` globs. */
+function inScope(file, patterns) {
+  const [excluded, included] = [patterns.filter((p) => p.startsWith("!")), patterns.filter((p) => !p.startsWith("!"))];
+  return included.some((p) => matchesGlob(file, p)) && !excluded.some((p) => matchesGlob(file, p.slice(1)));
 }
 
 /** Mutants by status; compile and runtime errors and ignored mutants are not part of the score. */
