@@ -24,6 +24,7 @@ export default [
     tests: [
       "tests/policies/{alarms,analytics,appsync,boundaries,cloudfront,data-stores,evaluate,geo-table,guardrail}.test.ts",
       "tests/policies/{iam,identity-and-logs,lambda,pack-config,policy-metadata,s3,stack-config,tags,waf}.test.ts",
+      "tests/policies/support-*.test.ts",
     ],
   },
   {
