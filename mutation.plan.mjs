@@ -35,7 +35,7 @@ export default [
   {
     name: "local-auth",
     mutate: ["local/events/auth.ts", "local/events/sigv4-auth.ts", "local/events/cognito-auth.ts", "local/events/channels.ts"],
-    tests: ["tests/local/{events-auth,events-refusals}.test.ts"],
+    tests: ["tests/local/{events-auth,events-authentication,events-refusals}.test.ts"],
   },
   {
     name: "config",
