@@ -40,7 +40,7 @@ export default [
   {
     name: "config",
     mutate: ["functions/lib/config/**/*.ts"],
-    tests: ["tests/functions/{config-schema,config-load,lean-startup}.test.ts", "tests/infra/{configRules,configReference}.test.ts"],
+    tests: ["tests/functions/{config-schema,config-load,config-bounds,lean-startup}.test.ts", "tests/infra/{configRules,configReference}.test.ts"],
   },
   {
     name: "protocol",

@@ -22,6 +22,8 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     return issue.keys.map((k) => (top === undefined ? `${CONFIG_NAMESPACE}:${k}` : `${path}.${k}`)).map((k) => `${k}: unknown key`).join("\n  - ");
   }
   if (issue.code === "invalid_type" && issue.message.endsWith("received undefined")) return `${path}: required`;
+  // A bad record key (a tier name): zod says only "Invalid key in record"; the key's own rule says why.
+  if (issue.code === "invalid_key") return `${path}: ${issue.issues.map((i) => i.message).join("; ")}`;
   return `${path}: ${issue.message}`;
 }
 
