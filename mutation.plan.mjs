@@ -45,7 +45,7 @@ export default [
   {
     name: "protocol",
     mutate: ["functions/lib/protocol/**/*.ts", "functions/lib/appsync/**/*.ts", "functions/lib/subscribe.ts"],
-    tests: ["tests/functions/{protocol-bounds,channels,subscribe}.test.ts"],
+    tests: ["tests/functions/{protocol-bounds,protocol-rules,channels,subscribe}.test.ts"],
   },
   {
     name: "metering",
