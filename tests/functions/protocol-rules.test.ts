@@ -64,7 +64,7 @@ describe("error events", () => {
   });
 
   it("turn anything thrown into a GatewayError that says nothing about the cause", () => {
-    const own = new GatewayError("quota_exceeded", "Out of tokens.");
+    const own = new GatewayError("limit_exceeded", "Out of tokens.");
     expect(toGatewayError(own)).toBe(own);
     const hidden = toGatewayError(new Error("ECONNRESET at 10.0.0.1"));
     expect(hidden).toBeInstanceOf(GatewayError);

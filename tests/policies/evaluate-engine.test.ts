@@ -1,4 +1,4 @@
-import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import type { ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { describe, expect, it } from "vitest";
 import { blockingOutcomes, evaluatePolicies, type PolicyOutcome, type RecordedResource } from "../../policies/evaluate.js";
 
@@ -44,9 +44,9 @@ describe("running policies the way the engine does", () => {
   it("runs every validation of a resource policy, and skips resources it is not applicable to", async () => {
     const outcomes = await evaluatePolicies([queue, table], {}, [
       resourcePolicy([
-        (args, report) => (args.type === "aws:sqs/queue:Queue" ? args.notApplicable() : report(`first ${args.name}`)),
-        (args, report) => report(`second ${args.name}`),
-      ] as never),
+        (args: ResourceValidationArgs, report: ReportViolation) => (args.type === "aws:sqs/queue:Queue" ? args.notApplicable() : report(`first ${args.name}`)),
+        (args: ResourceValidationArgs, report: ReportViolation) => report(`second ${args.name}`),
+      ]),
     ]);
     expect(outcomes[0]!.violations.map((v) => v.message)).toEqual(["second q", "first t", "second t"]);
     expect(outcomes[0]!.notApplicable).toBeUndefined();
