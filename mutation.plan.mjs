@@ -12,11 +12,15 @@
  * suites) are left out on purpose: they cost seconds per mutant and kill little the unit tests
  * do not.
  *
- * @type {{ name: string; mutate: string[]; tests: string[] }[]}
+ * `timeoutMS` (optional) replaces stryker.config.mjs's 60 s allowance per mutant for groups whose
+ * tests start no server: a mutant that loops forever then costs seconds, not a minute.
+ *
+ * @type {{ name: string; mutate: string[]; tests: string[]; timeoutMS?: number }[]}
  */
 export default [
   {
     name: "policies",
+    timeoutMS: 15_000,
     // index.ts only registers the pack with the engine; run.ts and check-stack.ts are CLI processes.
     mutate: ["policies/**/*.ts", "!policies/index.ts", "!policies/run.ts", "!policies/check-stack.ts"],
     // Not run.test (spawns `npm run policy` per test), pack-loading (a ts-node process, 6 s) nor
@@ -29,21 +33,25 @@ export default [
   },
   {
     name: "components",
+    timeoutMS: 15_000,
     mutate: ["components/lib/**/*.ts"],
     tests: ["tests/infra/{bedrockArns,identityProviders,providerArgs,bundle,iamDocuments}.test.ts"],
   },
   {
     name: "local-auth",
+    timeoutMS: 15_000,
     mutate: ["local/events/auth.ts", "local/events/sigv4-auth.ts", "local/events/cognito-auth.ts", "local/events/channels.ts"],
     tests: ["tests/local/{events-auth,events-authentication,events-refusals}.test.ts"],
   },
   {
     name: "config",
+    timeoutMS: 15_000,
     mutate: ["functions/lib/config/**/*.ts"],
     tests: ["tests/functions/{config-schema,config-load,config-bounds,lean-startup}.test.ts", "tests/infra/{configRules,configReference}.test.ts"],
   },
   {
     name: "protocol",
+    timeoutMS: 15_000,
     mutate: ["functions/lib/protocol/**/*.ts", "functions/lib/appsync/**/*.ts", "functions/lib/subscribe.ts"],
     tests: ["tests/functions/{protocol-bounds,protocol-rules,channels,subscribe}.test.ts"],
   },

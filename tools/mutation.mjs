@@ -34,7 +34,7 @@ const corePackage = createRequire(import.meta.url).resolve("@stryker-mutator/cor
 const { Stryker } = await import(pathToFileURL(join(dirname(corePackage), "dist/src/stryker.js")).href);
 
 /** One Stryker run over `mutate` (the config's scope when absent) against `tests` (the related set when absent). */
-async function run({ name, mutate, tests }) {
+async function run({ name, mutate, tests, timeoutMS }) {
   // Stryker's test-runner processes inherit the environment, so the narrowed config sees the list.
   if (tests) process.env.MUTATION_TESTS = JSON.stringify(tests);
   else delete process.env.MUTATION_TESTS;
@@ -45,6 +45,7 @@ async function run({ name, mutate, tests }) {
     ...(tests ? { vitest: { configFile: "tools/vitest.mutation.config.ts", related: true } } : {}),
     // --force ignores the incremental file for this run (its results are still written back).
     ...(values.force ? { force: true } : {}),
+    ...(timeoutMS ? { timeoutMS } : {}),
     htmlReporter: { fileName: `${reportDir}/index.html` },
     jsonReporter: { fileName: `${reportDir}/mutation.json` },
   };
