@@ -8,6 +8,8 @@
  *   npm run mutation -- --group metering           one group (repeatable)
  *   npm run mutation -- --mutate <file> [--tests <test glob>...]   a one-off run
  *   ... --force                                    ignore the incremental file for this run
+ *   npm run mutation -- --summary                  the table from the incremental file, running nothing
+ *                                                  (also after an interrupted run: Ctrl-C saves its results)
  *
  * StrykerJS 10's CLI refuses to start below Node 22 (its package says `engines: >=22`), while
  * this project runs on Node 20 (DESIGN 9) and Stryker's own code runs there. This runner
@@ -27,6 +29,7 @@ const { values } = parseArgs({
     tests: { type: "string", multiple: true },
     config: { type: "string", default: "stryker.config.mjs" },
     force: { type: "boolean", default: false },
+    summary: { type: "boolean", default: false },
   },
 });
 const corePackage = createRequire(import.meta.url).resolve("@stryker-mutator/core/package.json");
@@ -56,6 +59,13 @@ async function run({ name, mutate, tests, timeoutMS }) {
   return { name, seconds: Math.round((Date.now() - started) / 1000), ...count(own) };
 }
 
+/** A group's row from the last results the incremental file holds (mutants never run are not in it). */
+function fromIncrementalFile({ name, mutate }) {
+  const { files } = JSON.parse(readFileSync("reports/mutation/incremental.json", "utf8"));
+  const results = Object.entries(files).flatMap(([file, { mutants }]) => (inScope(file, mutate) ? mutants : []));
+  return { name, seconds: null, ...count(results) };
+}
+
 /** Whether a file matches a Stryker `mutate` list: one of its globs, and none of its `!` globs. */
 function inScope(file, patterns) {
   const [excluded, included] = [patterns.filter((p) => p.startsWith("!")), patterns.filter((p) => !p.startsWith("!"))];
@@ -75,7 +85,7 @@ function withScore(row) {
 }
 
 function total(rows) {
-  const sum = (key) => rows.reduce((s, r) => s + r[key], 0);
+  const sum = (key) => rows.reduce((s, r) => s + (r[key] ?? 0), 0);
   return withScore({ name: "overall", seconds: sum("seconds"), mutants: sum("mutants"), killed: sum("killed"), survived: sum("survived"), noCoverage: sum("noCoverage"), timeout: sum("timeout"), errors: sum("errors") });
 }
 
@@ -94,8 +104,9 @@ const groups = oneOff ? [{ name: "one-off", mutate: values.mutate, tests: values
 
 const SUMMARY = "reports/mutation/summary.json";
 const fresh = [];
-for (const group of groups) fresh.push(await run(group));
-if (oneOff) print([...fresh, total(fresh)]);
+if (values.summary) for (const group of groups) fresh.push(fromIncrementalFile(group));
+else for (const group of groups) fresh.push(await run(group));
+if (oneOff || values.summary) print([...fresh, total(fresh)]);
 else {
   // A run of some groups replaces their rows in the summary and keeps the others' last rows.
   const before = existsSync(SUMMARY) ? JSON.parse(readFileSync(SUMMARY, "utf8")).groups : [];
