@@ -69,6 +69,12 @@ describe("cross-field rules, each named at its key path", () => {
     ]);
   });
 
+  it("names a tier whose per-request output cap no model reaches", () => {
+    const raw = devLikeConfig();
+    raw.tiers.pro!.maxOutputTokensPerRequest = 8193;
+    expect(problemsOf(raw)).toEqual(["ai-gateway:tiers.pro.maxOutputTokensPerRequest: exceeds every model's maxOutputTokens (8192)"]);
+  });
+
   it("names an OIDC and a SAML provider sharing a name, whatever their case", () => {
     const providers = { oidc: { name: "Corp-IdP", issuer: "https://idp.example.com", clientId: "c", clientSecret: "s" }, saml: { name: "corp-idp", metadataUrl: "https://idp.example.com/m" } };
     expect(problemsOf(withKey({ identity: { providers } }))).toEqual([
