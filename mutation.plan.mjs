@@ -82,7 +82,8 @@ export default [
       "functions/lib/{dead-letters,env,runtime,tables,lambda-credentials}.ts",
     ],
     tests: [
-      "tests/functions/{chat-worker,cancel,guardrail,dead-letters,model-access,model-timeouts}.test.ts",
+      // Not model-timeouts (real 3 s deadlines per test).
+      "tests/functions/{chat-worker,cancel,guardrail,dead-letters,model-access}.test.ts",
       "tests/functions/{idempotency-store-failures,log-previews,turn-round-trips,lean-startup,tier-routing}.test.ts",
     ],
   },
