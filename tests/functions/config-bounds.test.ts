@@ -24,6 +24,8 @@ describe("the defaults an operator gets for every optional section", () => {
     expect(config.analytics).toEqual({ enabled: true, retentionDays: 365 });
     expect(config.fallbackModels).toEqual([]);
     expect(config.systemPrompt).toBe("You are a helpful assistant. Answer concisely.");
+    const { relay: _relay, ...withoutRelay } = devLikeConfig();
+    expect(parseGatewayConfig(withoutRelay).relay).toEqual({ flushIntervalMs: 100 });
   });
 
   it("fills the defaults inside a section the operator wrote partly", () => {
@@ -99,6 +101,10 @@ describe("bounds and formats", () => {
     const raw = devLikeConfig();
     raw.models[2] = { ...raw.models[2]!, id: ` ${raw.models[2]!.id}` };
     expect(problemsOf(raw)).toContain("ai-gateway:models.2.id: must be a Bedrock model or inference-profile id");
+    const trailing = devLikeConfig();
+    trailing.models[2] = { ...trailing.models[2]!, id: `${trailing.models[2]!.id} ` };
+    expect(problemsOf(trailing)).toContain("ai-gateway:models.2.id: must be a Bedrock model or inference-profile id");
+    for (const name of ["Apro", "pro!"]) expect(problemsOf(withKey({ tiers: { ...devLikeConfig().tiers, [name]: { ...devLikeConfig().tiers.pro, priority: 99 } } }))).toHaveLength(1);
     const badTier = { ...devLikeConfig().tiers, "Pro!": devLikeConfig().tiers.pro };
     expect(problemsOf(withKey({ tiers: badTier }))[0]).toMatch(/^ai-gateway:tiers\.Pro!: tier names are lowercase letters, digits and '-'/);
     for (const domainPrefix of ["-chat", "chat-", "Chat", "a".repeat(64)]) expect(problemsOf(withKey({ identity: { domainPrefix } }))).toHaveLength(1);
@@ -163,6 +169,8 @@ describe("bounds and formats", () => {
       [{ guardrail: { contentFilterStrength: "HIGH" } }, true],
       [{ guardrail: { contentFilterStrength: "NONE" } }, false],
       [{ identity: { mfa: "OFF" } }, true],
+      [{ identity: { mfa: "OPTIONAL" } }, true],
+      [{ guardrail: { contentFilterStrength: "MEDIUM" } }, true],
       [{ identity: { mfa: "ON" } }, true],
     ];
     for (const [patch, ok] of cases) expect(problemsOf(withKey(patch)).length === 0, JSON.stringify(patch).slice(0, 80)).toBe(ok);
