@@ -1,28 +1,21 @@
 // @ts-check
+import plan from "./mutation.plan.mjs";
+
 /**
  * `npm run mutation`: Stryker over the code whose mistakes a test must catch: the functions'
  * logic, the components' helpers, the policy pack and local mode's auth. Incremental: a rerun
  * mutates only what changed since reports/mutation/incremental.json (gitignored), so the
  * first run is long (run it on a quiet machine) and later ones are cheap.
- * `npm run mutation -- --mutate functions/lib/protocol/channels.ts` narrows a run to one file.
+ * `npm run mutation` runs the plan's groups in turn (tools/mutation.mjs); `-- --group <name>`
+ * runs one, `-- --mutate <file> --tests <test file>` one file against chosen tests.
  * @type {import("@stryker-mutator/api/core").PartialStrykerOptions}
  */
 export default {
   testRunner: "vitest",
   vitest: { configFile: "vitest.config.ts", related: true },
   plugins: ["@stryker-mutator/vitest-runner"],
-  mutate: [
-    "functions/lib/**/*.ts",
-    "components/lib/**/*.ts",
-    "policies/**/*.ts",
-    "local/events/auth.ts",
-    "local/events/sigv4-auth.ts",
-    "local/events/cognito-auth.ts",
-    "local/events/channels.ts",
-    // The pack's entry only registers policies.ts with the Pulumi engine; run.ts is the CLI.
-    "!policies/index.ts",
-    "!policies/run.ts",
-  ],
+  // The scope: every group of mutation.plan.mjs (functions/lib, components/lib, policies/, local auth).
+  mutate: plan.flatMap((group) => group.mutate),
   incremental: true,
   incrementalFile: "reports/mutation/incremental.json",
   reporters: ["clear-text", "progress", "html", "json"],

@@ -1,28 +1,118 @@
 /**
- * `npm run mutation [-- --mutate <file>...] [-- --tests <glob>...] [-- --force]`: Stryker with
- * stryker.config.mjs. `--tests` runs the mutants against those test files only
- * (tools/vitest.mutation.config.ts says why not Stryker's `testFiles`).
+ * `npm run mutation`: Stryker with stryker.config.mjs, group by group as mutation.plan.mjs
+ * says (each group's files against its own tests), then one table per group and overall,
+ * also written to reports/mutation/summary.json. All groups share the incremental file, so a
+ * rerun tests only the mutants whose code or tests changed.
+ *
+ *   npm run mutation                               every group of the plan
+ *   npm run mutation -- --group metering           one group (repeatable)
+ *   npm run mutation -- --mutate <file> [--tests <test glob>...]   a one-off run
+ *   ... --force                                    ignore the incremental file for this run
+ *   npm run mutation -- --summary                  the table from the incremental file, running nothing
+ *                                                  (also after an interrupted run: Ctrl-C saves its results)
  *
  * StrykerJS 10's CLI refuses to start below Node 22 (its package says `engines: >=22`), while
  * this project runs on Node 20 (DESIGN 9) and Stryker's own code runs there. This runner
- * starts Stryker's engine directly, which skips only that start-up check; on Node 22 and later
- * it does exactly what `stryker run stryker.config.mjs` does.
+ * starts Stryker's engine directly, which skips only that start-up check.
  */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { dirname, join, matchesGlob, relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import plan from "../mutation.plan.mjs";
 
-const { values } = parseArgs({ options: { mutate: { type: "string", multiple: true }, tests: { type: "string", multiple: true }, config: { type: "string", default: "stryker.config.mjs" }, force: { type: "boolean", default: false } } });
+const { values } = parseArgs({
+  options: {
+    group: { type: "string", multiple: true },
+    mutate: { type: "string", multiple: true },
+    tests: { type: "string", multiple: true },
+    config: { type: "string", default: "stryker.config.mjs" },
+    force: { type: "boolean", default: false },
+    summary: { type: "boolean", default: false },
+  },
+});
 const corePackage = createRequire(import.meta.url).resolve("@stryker-mutator/core/package.json");
 // The package exports only its CLI entry, whose import runs the version check; a file URL reaches the engine itself.
 const { Stryker } = await import(pathToFileURL(join(dirname(corePackage), "dist/src/stryker.js")).href);
-// Stryker's test-runner processes inherit the environment, so the narrowed config sees the list.
-if (values.tests) process.env.MUTATION_TESTS = values.tests.join(",");
-const vitest = values.tests ? { vitest: { configFile: "tools/vitest.mutation.config.ts", related: true } } : {};
-// --force ignores the incremental file for this run (its results are still written back).
-const options = { configFile: values.config, ...(values.mutate ? { mutate: values.mutate } : {}), ...(values.force ? { force: true } : {}), ...vitest };
-const results = await new Stryker(options).runMutationTest();
-const counted = results.filter((r) => r.status !== "Ignored" && r.status !== "CompileError" && r.status !== "RuntimeError");
-const detected = counted.filter((r) => r.status === "Killed" || r.status === "Timeout").length;
-console.log(`mutation score: ${counted.length ? ((100 * detected) / counted.length).toFixed(1) : "n/a"}% (${detected} of ${counted.length} mutants detected)`);
+
+/** One Stryker run over `mutate` (the config's scope when absent) against `tests` (the related set when absent). */
+async function run({ name, mutate, tests, timeoutMS }) {
+  // Stryker's test-runner processes inherit the environment, so the narrowed config sees the list.
+  if (tests) process.env.MUTATION_TESTS = JSON.stringify(tests);
+  else delete process.env.MUTATION_TESTS;
+  const reportDir = `reports/mutation/${name.replace(/[^\w-]+/g, "-")}`;
+  const options = {
+    configFile: values.config,
+    ...(mutate ? { mutate } : {}),
+    ...(tests ? { vitest: { configFile: "tools/vitest.mutation.config.ts", related: true } } : {}),
+    // --force ignores the incremental file for this run (its results are still written back).
+    ...(values.force ? { force: true } : {}),
+    ...(timeoutMS ? { timeoutMS } : {}),
+    htmlReporter: { fileName: `${reportDir}/index.html` },
+    jsonReporter: { fileName: `${reportDir}/mutation.json` },
+  };
+  const started = Date.now();
+  const results = await new Stryker(options).runMutationTest();
+  // Stryker also returns the incremental file's results of files outside this run; count the group's own.
+  const own = mutate ? results.filter((r) => inScope(relative(process.cwd(), r.fileName), mutate)) : results;
+  return { name, seconds: Math.round((Date.now() - started) / 1000), ...count(own) };
+}
+
+/** A group's row from the last results the incremental file holds (mutants never run are not in it). */
+function fromIncrementalFile({ name, mutate }) {
+  const { files } = JSON.parse(readFileSync("reports/mutation/incremental.json", "utf8"));
+  const results = Object.entries(files).flatMap(([file, { mutants }]) => (inScope(file, mutate) ? mutants : []));
+  return { name, seconds: null, ...count(results) };
+}
+
+/** Whether a file matches a Stryker `mutate` list: one of its globs, and none of its `!` globs. */
+function inScope(file, patterns) {
+  const [excluded, included] = [patterns.filter((p) => p.startsWith("!")), patterns.filter((p) => !p.startsWith("!"))];
+  return included.some((p) => matchesGlob(file, p)) && !excluded.some((p) => matchesGlob(file, p.slice(1)));
+}
+
+/** Mutants by status; compile and runtime errors and ignored mutants are not part of the score. */
+function count(results) {
+  const by = (status) => results.filter((r) => r.status === status).length;
+  const row = { mutants: results.length, killed: by("Killed"), survived: by("Survived"), noCoverage: by("NoCoverage"), timeout: by("Timeout"), errors: by("CompileError") + by("RuntimeError") + by("Ignored") };
+  return withScore(row);
+}
+
+function withScore(row) {
+  const scored = row.killed + row.timeout + row.survived + row.noCoverage;
+  return { ...row, score: scored ? Number(((100 * (row.killed + row.timeout)) / scored).toFixed(1)) : null };
+}
+
+function total(rows) {
+  const sum = (key) => rows.reduce((s, r) => s + (r[key] ?? 0), 0);
+  return withScore({ name: "overall", seconds: sum("seconds"), mutants: sum("mutants"), killed: sum("killed"), survived: sum("survived"), noCoverage: sum("noCoverage"), timeout: sum("timeout"), errors: sum("errors") });
+}
+
+function print(rows) {
+  const columns = ["name", "mutants", "killed", "survived", "noCoverage", "timeout", "errors", "score", "seconds"];
+  const cells = rows.map((r) => columns.map((c) => (c === "score" && r.score !== null ? `${r.score.toFixed(1)}%` : String(r[c] ?? "n/a"))));
+  const widths = columns.map((c, i) => Math.max(c.length, ...cells.map((row) => row[i].length)));
+  const line = (row) => row.map((v, i) => (i === 0 ? v.padEnd(widths[i]) : v.padStart(widths[i]))).join("  ");
+  console.log(["", line(columns), ...cells.map(line)].join("\n"));
+}
+
+const oneOff = values.mutate || values.tests;
+const unknown = (values.group ?? []).filter((g) => !plan.some((p) => p.name === g));
+if (unknown.length) throw new Error(`no group ${unknown.join(", ")} in mutation.plan.mjs (groups: ${plan.map((p) => p.name).join(", ")})`);
+const groups = oneOff ? [{ name: "one-off", mutate: values.mutate, tests: values.tests }] : plan.filter((p) => !values.group || values.group.includes(p.name));
+
+const SUMMARY = "reports/mutation/summary.json";
+const fresh = [];
+if (values.summary) for (const group of groups) fresh.push(fromIncrementalFile(group));
+else for (const group of groups) fresh.push(await run(group));
+if (oneOff || values.summary) print([...fresh, total(fresh)]);
+else {
+  // A run of some groups replaces their rows in the summary and keeps the others' last rows.
+  const before = existsSync(SUMMARY) ? JSON.parse(readFileSync(SUMMARY, "utf8")).groups : [];
+  const rows = plan.map((p) => fresh.find((r) => r.name === p.name) ?? before.find((r) => r.name === p.name)).filter(Boolean);
+  const summary = { at: new Date().toISOString(), groups: rows, overall: total(rows) };
+  print([...rows, summary.overall]);
+  mkdirSync(dirname(SUMMARY), { recursive: true });
+  writeFileSync(SUMMARY, `${JSON.stringify(summary, null, 2)}\n`);
+}

@@ -1,6 +1,6 @@
 /**
  * The vitest config of `npm run mutation -- --tests <glob>...`: the project's config with its
- * test files narrowed to MUTATION_TESTS (comma-separated globs), so a module's mutants run
+ * test files narrowed to MUTATION_TESTS (a JSON array of globs, which may hold commas in braces), so a module's mutants run
  * against its own tests instead of every test that imports it (servers, DynamoDB Local).
  *
  * Why not Stryker's own `testFiles` option: with it, Stryker gives every mutant a test filter,
@@ -10,6 +10,6 @@
  */
 import base from "../vitest.config.js";
 
-const tests = (process.env.MUTATION_TESTS ?? "").split(",").filter(Boolean);
+const tests: string[] = process.env.MUTATION_TESTS ? JSON.parse(process.env.MUTATION_TESTS) : [];
 
 export default tests.length ? { ...base, test: { ...base.test, include: tests } } : base;

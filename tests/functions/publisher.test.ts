@@ -72,6 +72,32 @@ describe("HTTP event publisher", () => {
     expect(endpoint.received).toHaveLength(3);
   });
 
+  it("says how often it tried when server errors outlast its attempts", async () => {
+    const endpoint = await scriptedEndpoint([status(500)]);
+    await expect(publisherFor(endpoint.url, { maxAttempts: 2 }).publish("/Outbound-Messages/u1", [EVENT])).rejects.toMatchObject({
+      message: "publish failed with HTTP 500 after 2 attempts",
+      status: 500,
+    });
+  });
+
+  it("takes a redirect as a refusal, not as delivery", async () => {
+    const endpoint = await scriptedEndpoint([status(300)]);
+    await expect(publisherFor(endpoint.url).publish("/Outbound-Messages/u1", [EVENT])).rejects.toMatchObject({ message: "publish refused with HTTP 300", status: 300 });
+    expect(endpoint.received).toHaveLength(1);
+  });
+
+  it("sends five events, the most one publish takes, in one request", async () => {
+    const endpoint = await scriptedEndpoint([status(200, { successful: [], failed: [] })]);
+    await publisherFor(endpoint.url).publish("/Outbound-Messages/u1", Array.from({ length: 5 }, (_, seq) => ({ ...EVENT, seq })));
+    expect(JSON.parse(endpoint.received[0]!.body).events).toHaveLength(5);
+  });
+
+  it("sends nothing for no events", async () => {
+    const endpoint = await scriptedEndpoint([accepted]);
+    await publisherFor(endpoint.url).publish("/Outbound-Messages/u1", []);
+    expect(endpoint.received).toHaveLength(0);
+  });
+
   it("treats events the API did not accept as a failed publish", async () => {
     const endpoint = await scriptedEndpoint([status(200, { successful: [], failed: [{ identifier: "x", index: 0, code: "E", message: "m" }] })]);
     await expect(publisherFor(endpoint.url).publish("/Outbound-Messages/u1", [EVENT])).rejects.toThrow(/not accepted/);

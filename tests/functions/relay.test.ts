@@ -82,6 +82,19 @@ describe("response relay", () => {
     expect(publisher.attempts).toBe(2);
   });
 
+  it("replays an event an earlier relay numbered, at once and unchanged, and reports the last event queued", async () => {
+    const publisher = new RecordingPublisher();
+    const relay = new ResponseRelay(publisher, "/Outbound-Messages/u1", "r1", { flushIntervalMs: 1000 });
+    const earlier: OutboundEvent = { type: "error", conversationId: CONV, code: "internal_error", message: "lost", requestId: "r1", seq: 7 };
+    relay.replay(earlier);
+    await relay.closed();
+    expect(publisher.events).toEqual([earlier]);
+    expect(relay.lastEvent).toBeUndefined();
+    relay.send({ type: "start", conversationId: CONV, modelId: "m", cached: false });
+    expect(relay.lastEvent).toMatchObject({ type: "start", requestId: "r1", seq: 0 });
+    await relay.closed();
+  });
+
   it("continues another attempt's numbering and sends one final event at most", async () => {
     const publisher = new RecordingPublisher();
     const relay = new ResponseRelay(publisher, "/Outbound-Messages/u1", "r1", { flushIntervalMs: 1 });

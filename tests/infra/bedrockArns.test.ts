@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { allowlistArns, bedrockResourceArns, foundationModelId, GEO_DESTINATION_REGIONS } from "../../components/lib/bedrockArns.js";
+import { profileServesRegion } from "../../functions/lib/config/parse.js";
 
 const ctx = { partition: "aws", region: "us-east-1", accountId: "111122223333" };
 
@@ -49,5 +50,34 @@ describe("Bedrock IAM resources for an allowlist", () => {
     const arns = allowlistArns(["us.amazon.nova-lite-v1:0", "amazon.nova-lite-v1:0"], ctx);
     expect(new Set(arns).size).toBe(arns.length);
     expect(arns).toContain("arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-lite-v1:0");
+  });
+});
+
+describe("the destination regions of each inference-profile geography", () => {
+  it("are regions the stack config lets that geography's profiles route to, none missing its home regions", () => {
+    const home: Record<string, string[]> = {
+      us: ["us-east-1", "us-east-2", "us-west-2"],
+      "us-gov": ["us-gov-east-1", "us-gov-west-1"],
+      eu: ["eu-central-1", "eu-west-1", "eu-west-3", "eu-north-1"],
+      apac: ["ap-northeast-1", "ap-south-1", "ap-southeast-2"],
+      jp: ["ap-northeast-1", "ap-northeast-3"],
+      au: ["ap-southeast-2", "ap-southeast-4"],
+      ca: ["ca-central-1"],
+    };
+    // Global profiles are allowed through the region-less model ARN, so they list no region.
+    expect(GEO_DESTINATION_REGIONS.global ?? []).toEqual([]);
+    for (const [prefix, regions] of Object.entries(GEO_DESTINATION_REGIONS).filter(([p]) => p !== "global")) {
+      expect(regions!.length, prefix).toBeGreaterThan(0);
+      for (const region of regions!) expect(profileServesRegion(prefix, region), `${prefix} -> ${region}`).toBe(true);
+      expect(regions, prefix).toEqual(expect.arrayContaining(home[prefix] ?? []));
+    }
+    expect(Object.keys(GEO_DESTINATION_REGIONS).sort()).toEqual(expect.arrayContaining(Object.keys(home).sort()));
+  });
+
+  it("lists every region a profile may route to, as AWS documents them", () => {
+    expect(GEO_DESTINATION_REGIONS.us).toEqual(["us-east-1", "us-east-2", "us-west-1", "us-west-2"]);
+    expect(GEO_DESTINATION_REGIONS.ca).toEqual(["ca-central-1", "ca-west-1"]);
+    expect(GEO_DESTINATION_REGIONS.apac).toHaveLength(10);
+    expect(new Set(GEO_DESTINATION_REGIONS.eu).size).toBe(GEO_DESTINATION_REGIONS.eu!.length);
   });
 });

@@ -52,6 +52,7 @@ describe("identityProviderSpecs", () => {
   it("configures Google with client id, secret and OpenID scopes, the secret a Pulumi secret", async () => {
     const spec = only({ google: { clientId: "g-id", clientSecret: "g-secret" } });
     expect(spec).toMatchObject({ key: "google", providerName: "Google", providerType: "Google" });
+    expect(spec.attributeMapping).toEqual({ email: "email", username: "sub" });
     const d = await details(spec);
     expect(plainValues(d)).toEqual({ client_id: "g-id", client_secret: "g-secret", authorize_scopes: "openid email profile" });
     expect(secretKeys(d)).toEqual(["client_secret"]);
@@ -91,6 +92,7 @@ describe("identityProviderSpecs", () => {
       oidc: { name: "Corp-SSO", issuer: "https://login.example.com", clientId: "o-id", clientSecret: "o-secret", scopes: ["openid", "email"] },
     });
     expect(spec).toMatchObject({ key: "oidc", providerName: "Corp-SSO", providerType: "OIDC" });
+    expect(spec.attributeMapping).toEqual({ email: "email", username: "sub" });
     const d = await details(spec);
     expect(plainValues(d)).toEqual({
       client_id: "o-id",

@@ -49,3 +49,29 @@ describe("alarms-notify", () => {
     ]);
   });
 });
+
+describe("worker-error-alarm, metric by metric", () => {
+  const alarmOn = (metric: Record<string, unknown>) => withInputs("worker-errors", { namespace: undefined, metricName: undefined, dimensions: undefined, ...metric });
+  const errorsOf = { namespace: "AWS/Lambda", metricName: "Errors", dimensions: { FunctionName: "worker" } };
+
+  it("counts only the AWS/Lambda Errors metric of the worker, not its throttles nor another namespace's Errors", async () => {
+    expect(await violations("worker-error-alarm", alarmOn(errorsOf))).toEqual([]);
+    expect(await violations("worker-error-alarm", alarmOn({ ...errorsOf, metricName: "Throttles" }))).toHaveLength(1);
+    expect(await violations("worker-error-alarm", alarmOn({ ...errorsOf, namespace: "AiGateway" }))).toHaveLength(1);
+    expect(await violations("worker-error-alarm", alarmOn({ ...errorsOf, dimensions: undefined }))).toHaveLength(1);
+  });
+
+  it("reads the metric of a math query, not the query's own fields", async () => {
+    const queries = (query: Record<string, unknown>) => withInputs("worker-errors", { namespace: undefined, metricName: undefined, dimensions: undefined, metricQueries: [query] });
+    expect(await violations("worker-error-alarm", queries({ id: "e", metric: errorsOf }))).toEqual([]);
+    expect(await violations("worker-error-alarm", queries({ id: "e", ...errorsOf }))).toHaveLength(1);
+  });
+
+  it("reports a stack without a chat worker, naming how to wire one", async () => {
+    const stack = compliantStack().filter((r) => r.name !== "inbound");
+    const found = await violations("worker-error-alarm", stack);
+    expect(found).toContain(
+      "no chat worker found (no function is an AppSync EVENT handler). To fix: wire the worker as the Inbound namespace's onPublish handler",
+    );
+  });
+});

@@ -36,3 +36,32 @@ describe("firehose-conversion-buffer", () => {
     expect(await violations("firehose-conversion-buffer", plain)).toEqual([]);
   });
 });
+
+describe("analytics policies, case by case", () => {
+  const encrypted = (encryptionOption: unknown) => withInputs("queries", { configuration: { enforceWorkgroupConfiguration: true, resultConfiguration: { encryptionConfiguration: { encryptionOption } } } });
+
+  it("accepts each Athena encryption option, and names them all when results are not encrypted", async () => {
+    for (const option of ["SSE_S3", "SSE_KMS", "CSE_KMS"]) expect(await violations("athena-workgroup-encryption", encrypted(option))).toEqual([]);
+    expect(await violations("athena-workgroup-encryption", encrypted("NONE"))).toEqual([
+      "workgroup queries does not encrypt its query results. To fix: set resultConfiguration.encryptionConfiguration.encryptionOption to one of SSE_S3, SSE_KMS, CSE_KMS",
+    ]);
+  });
+
+  it("checks only delivery streams for the conversion buffer", async () => {
+    const small = { extendedS3Configuration: { bufferingSize: 1, dataFormatConversionConfiguration: { enabled: true } } };
+    expect(await violations("firehose-conversion-buffer", withInputs("queries", small))).toEqual([]);
+  });
+
+  it("leaves a stream whose conversion is switched off or not declared alone, whatever its buffer", async () => {
+    const off = withInputs("turns", { extendedS3Configuration: { bufferingSize: 1, dataFormatConversionConfiguration: { enabled: false } } });
+    expect(await violations("firehose-conversion-buffer", off)).toEqual([]);
+    const none = withInputs("turns", { extendedS3Configuration: { bufferingSize: 1, dataFormatConversionConfiguration: "enabled" } });
+    expect(await violations("firehose-conversion-buffer", none)).toEqual([]);
+    expect(await violations("firehose-conversion-buffer", withInputs("turns", { extendedS3Configuration: undefined }))).toEqual([]);
+  });
+
+  it("names the buffer size to set", async () => {
+    const small = withInputs("turns", { extendedS3Configuration: { bufferingSize: 32, dataFormatConversionConfiguration: { enabled: true } } });
+    expect(await violations("firehose-conversion-buffer", small)).toEqual(["delivery stream turns converts records with a 32 MiB buffer; Firehose requires 64. To fix: set bufferingSize to 64"]);
+  });
+});

@@ -52,3 +52,17 @@ describe("firehose-encryption", () => {
     expect(await violations("firehose-encryption", [...compliantStack(), stream])).toEqual([]);
   });
 });
+
+describe("data store policies, case by case", () => {
+  it("wants encryption enabled, not merely declared", async () => {
+    expect(await violations("dynamodb-encryption", withInputs("usage", { serverSideEncryption: { enabled: false } }))).toEqual([
+      "serverSideEncryption is not enabled. To fix: set serverSideEncryption: { enabled: true }",
+    ]);
+  });
+
+  it("wants TTL enabled on a named attribute", async () => {
+    expect(await violations("dynamodb-ttl", withInputs("usage", { ttl: { enabled: true } }))).toHaveLength(1);
+    expect(await violations("dynamodb-ttl", withInputs("usage", { ttl: { enabled: "true", attributeName: "ttl" } }))).toHaveLength(1);
+    expect(await violations("dynamodb-ttl", withInputs("usage", { ttl: { enabled: true, attributeName: "expiresAt" } }))).toEqual([]);
+  });
+});

@@ -3,6 +3,7 @@
  * @pulumi/aws 7's, so each policy test can break exactly one thing and expect one message.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { expect } from "vitest";
 import { evaluatePolicies, type PackConfig, type PolicyOutcome, type RecordedResource } from "../../policies/evaluate.js";
 import { policies } from "../../policies/policies.js";
 
@@ -243,7 +244,12 @@ export async function outcome(policyName: string, resources: RecordedResource[],
   return result!;
 }
 
-/** One policy's violation messages over `resources`. */
+/** What every violation message says: the problem, then what to change (policies/support/values.ts withRemedy). */
+const PROBLEM_AND_REMEDY = /^\S[\s\S]{9,}\. To fix: \S[\s\S]{7,}$/;
+
+/** One policy's violation messages over `resources`, each checked to name a problem and its remedy. */
 export async function violations(policyName: string, resources: RecordedResource[], config: PackConfig = PACK_CONFIG): Promise<string[]> {
-  return (await outcome(policyName, resources, config)).violations.map((v) => v.message);
+  const messages = (await outcome(policyName, resources, config)).violations.map((v) => v.message);
+  for (const message of messages) expect(message, `${policyName}: a message without its problem or remedy`).toMatch(PROBLEM_AND_REMEDY);
+  return messages;
 }

@@ -68,3 +68,26 @@ describe("bedrock-guardrail", () => {
     expect(found).toEqual([expect.stringContaining("has no content filters"), expect.stringContaining("has no blocked message")]);
   });
 });
+
+describe("bedrock-guardrail, case by case", () => {
+  it("accepts the prompt-attack filter on any one of several guardrails", async () => {
+    const second = { ...guardrail({ contentPolicyConfig: { filtersConfigs: [{ type: "HATE" }] } }), name: "second-guardrail" };
+    // Both share the fixture's ARN, so the one version covers both.
+    expect(await violations("bedrock-guardrail", withGuardrail([guardrail(), second, version()]), required)).toEqual([]);
+  });
+
+  it("skips filter entries that are not objects", async () => {
+    const junk = guardrail({ contentPolicyConfig: { filtersConfigs: ["PROMPT_ATTACK"] } });
+    expect(await violations("bedrock-guardrail", withGuardrail([junk, version()]), required)).toEqual([
+      expect.stringContaining("has no content filters"),
+      expect.stringContaining("no guardrail filters prompt attacks"),
+    ]);
+  });
+
+  it("wants the worker to name both the guardrail and its version", async () => {
+    const onlyId = changed("worker-function", (fn) => ({ ...fn, inputs: { ...fn.inputs, environment: { variables: { GUARDRAIL_ID: "gr1abc" } } } }));
+    expect(await violations("bedrock-guardrail", [...onlyId, guardrail(), version()], required)).toEqual([
+      expect.stringContaining("chat worker worker-function does not name the guardrail in its model calls"),
+    ]);
+  });
+});

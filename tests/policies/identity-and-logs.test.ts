@@ -48,3 +48,29 @@ describe("cognito-mfa", () => {
     expect(await violations("cognito-mfa", withInputs("users", { softwareTokenMfaConfiguration: undefined }))).toEqual([expect.stringContaining("mfaConfiguration is ON but no second factor is configured")]);
   });
 });
+
+describe("identity and log policies, case by case", () => {
+  it("names a log group by its resource name when it has no explicit name", async () => {
+    expect(await violations("cloudwatch-log-retention", withInputs("worker-logs", { name: undefined, retentionInDays: 3653 }))).toEqual([
+      "log group worker-logs keeps logs 3653 days, outside 7..365. To fix: change ai-gateway:observability.logRetentionDays",
+    ]);
+  });
+
+  it("leaves character classes alone when the stack does not require them", async () => {
+    const lax = { minimumLength: 14, requireLowercase: false, requireUppercase: false, requireNumbers: false, requireSymbols: false, temporaryPasswordValidityDays: 3 };
+    const config = { "cognito-password-policy": { minimumLength: 12, requireCharacterClasses: false } };
+    expect(await violations("cognito-password-policy", withInputs("users", { passwordPolicy: lax }), config)).toEqual([]);
+  });
+
+  it("counts a software token only when enabled, and SMS or e-mail as second factors", async () => {
+    expect(await violations("cognito-mfa", withInputs("users", { softwareTokenMfaConfiguration: { enabled: false } }))).toHaveLength(1);
+    expect(await violations("cognito-mfa", withInputs("users", { softwareTokenMfaConfiguration: undefined, smsConfiguration: { snsCallerArn: "arn" } }))).toEqual([]);
+    expect(await violations("cognito-mfa", withInputs("users", { softwareTokenMfaConfiguration: undefined, emailMfaConfiguration: { message: "{####}" } }))).toEqual([]);
+  });
+
+  it("takes an unset mfaConfiguration as OFF", async () => {
+    expect(await violations("cognito-mfa", withInputs("users", { mfaConfiguration: undefined }))).toEqual([
+      'mfaConfiguration is OFF; this stack requires at least ON. To fix: set ai-gateway:identity.mfa to "ON"',
+    ]);
+  });
+});

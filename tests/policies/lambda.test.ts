@@ -71,3 +71,33 @@ describe("lambda-async-failure-handling", () => {
     ]);
   });
 });
+
+describe("lambda policies, case by case", () => {
+  it("leaves container-image functions to their image, and checks only functions", async () => {
+    expect(await violations("lambda-approved-runtime", withInputs("worker-function", { packageType: "Image", runtime: undefined }))).toEqual([]);
+    expect(await violations("lambda-approved-runtime", withInputs("worker-function", { packageType: "Zip", runtime: "nodejs18.x" }))).toHaveLength(1);
+    expect(await violations("lambda-approved-runtime", withInputs("worker-errors", { runtime: "nodejs18.x" }))).toEqual([]);
+    expect(await violations("lambda-arm64", withInputs("worker-errors", { architectures: ["x86_64"] }))).toEqual([]);
+    expect(await violations("lambda-bounded-timeout-memory", withInputs("worker-errors", { timeout: 900, memorySize: 4096 }))).toEqual([]);
+  });
+
+  it("says when no runtime is set at all", async () => {
+    expect(await violations("lambda-approved-runtime", withInputs("worker-function", { runtime: undefined }))).toEqual([
+      "runtime is not set; approved: nodejs22.x. To fix: set runtime to an approved one",
+    ]);
+  });
+
+  it("wants exactly one architecture, arm64", async () => {
+    expect(await violations("lambda-arm64", withInputs("worker-function", { architectures: ["arm64", "x86_64"] }))).toEqual([
+      'architectures is ["arm64","x86_64"]. To fix: set architectures to ["arm64"]',
+    ]);
+    expect(await violations("lambda-arm64", withInputs("worker-function", { architectures: "arm64" }))).toHaveLength(1);
+  });
+
+  it("refuses an unset event age, and accepts one at the bound", async () => {
+    expect(await violations("lambda-async-failure-handling", withInputs("worker-async", { maximumEventAgeInSeconds: undefined }))).toEqual([
+      expect.stringContaining("maximumEventAgeInSeconds is unset (6 hours), above 300"),
+    ]);
+    expect(await violations("lambda-async-failure-handling", withInputs("worker-async", { maximumEventAgeInSeconds: 300, maximumRetryAttempts: 0 }))).toEqual([]);
+  });
+});

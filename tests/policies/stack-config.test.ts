@@ -68,3 +68,44 @@ describe("tier-limits-set", () => {
     expect(await violations("tier-limits-set", stack)).toEqual([expect.stringContaining("no Lambda code archive carries gateway-config.json, so the tier configuration cannot be checked")]);
   });
 });
+
+describe("stack config policies, case by case", () => {
+  const withTiers = (tiers: Record<string, unknown>) => bundling({ ...GATEWAY_CONFIG, tiers });
+  const pro = GATEWAY_CONFIG.tiers.pro;
+
+  it("reads model ids only from model entries that have one", async () => {
+    const config = { ...GATEWAY_CONFIG, models: [...GATEWAY_CONFIG.models, "us.amazon.nova-lite-v1:0", { name: "no id" }] };
+    const tiers = { ...GATEWAY_CONFIG.tiers, pro: { ...pro, models: ["us.amazon.nova-lite-v1:0"] } };
+    expect(await violations("tier-models-within-allowlist", bundling({ ...config, tiers }))).toEqual([]);
+    expect(await violations("tier-models-within-allowlist", bundling({ ...config, models: ["us.amazon.nova-lite-v1:0"], tiers }))).toEqual([
+      'tier "default" offers "us.amazon.nova-lite-v1:0", which is not in ai-gateway:models. To fix: use an allowlisted id',
+      'tier "pro" offers "us.amazon.nova-lite-v1:0", which is not in ai-gateway:models. To fix: use an allowlisted id',
+    ]);
+  });
+
+  it("refuses a tier that lists no models", async () => {
+    expect(await violations("tier-models-within-allowlist", withTiers({ ...GATEWAY_CONFIG.tiers, pro: { ...pro, models: [] } }))).toEqual([
+      'tier "pro" lists no models. To fix: list model ids or "*"',
+    ]);
+  });
+
+  it("refuses a config without tiers", async () => {
+    expect(await violations("tier-limits-set", withTiers({}))).toEqual(["the stack config defines no tiers. To fix: define at least the default tier"]);
+  });
+
+  it("counts zero as a limit but not a negative or fractional number, and caps must be above zero", async () => {
+    const limits = { daily: { inputTokens: 0, outputTokens: -1 }, monthly: { inputTokens: 1.5, outputTokens: 100 } };
+    expect(await violations("tier-limits-set", withTiers({ pro: { ...pro, limits, maxOutputTokensPerRequest: 0 } }))).toEqual([
+      'tier "pro" sets no daily outputTokens limit. To fix: set ai-gateway:tiers.pro.limits.daily.outputTokens',
+      'tier "pro" sets no monthly inputTokens limit. To fix: set ai-gateway:tiers.pro.limits.monthly.inputTokens',
+      'tier "pro" sets no maxOutputTokensPerRequest. To fix: set ai-gateway:tiers.pro.maxOutputTokensPerRequest',
+    ]);
+  });
+
+  it("compares daily with monthly only where both are set", async () => {
+    const limits = { daily: { inputTokens: 500, outputTokens: 900 }, monthly: { inputTokens: "400", outputTokens: 900 } };
+    expect(await violations("tier-limits-set", withTiers({ pro: { ...pro, limits } }))).toEqual([
+      'tier "pro" sets no monthly inputTokens limit. To fix: set ai-gateway:tiers.pro.limits.monthly.inputTokens',
+    ]);
+  });
+});

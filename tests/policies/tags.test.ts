@@ -35,3 +35,14 @@ describe("required-tags", () => {
     expect(found.some((m) => m.startsWith("worker-policy") || m.startsWith("worker-async"))).toBe(false);
   });
 });
+
+describe("required-tags, tag by tag", () => {
+  it("counts an empty or non-string tag as missing, and says tag for one and tags for several", async () => {
+    const stack = untaggedProvider().map((r) => (r.name === "usage" ? { ...r, inputs: { ...r.inputs, tags: { "ai-gateway:project": "", "ai-gateway:stack": "test" } } } : r));
+    expect((await violations("required-tags", stack)).find((m) => m.startsWith("usage "))).toBe(
+      "usage is missing the tag ai-gateway:project. To fix: create it with the gateway's aws.Provider (defaultTags) or set tags",
+    );
+    const numeric = untaggedProvider().map((r) => (r.name === "usage" ? { ...r, inputs: { ...r.inputs, tags: { "ai-gateway:project": 1, "ai-gateway:stack": "test" } } } : r));
+    expect((await violations("required-tags", numeric)).find((m) => m.startsWith("usage "))).toMatch(/^usage is missing the tag ai-gateway:project\./);
+  });
+});
