@@ -11,6 +11,7 @@ import type { TurnRecord } from "../../functions/lib/analytics/columns.js";
 import { encodeRecord, FirehoseDelivery } from "../../functions/lib/analytics/firehose.js";
 import { LOCAL_CREDENTIALS } from "../../local/dynamodb.js";
 import { type LocalFirehose, startLocalFirehose } from "../../local/firehose/index.js";
+import { turnRecord } from "../support/turn-record.js";
 
 const running: { firehose: LocalFirehose; client: FirehoseClient; dir: string }[] = [];
 afterEach(async () => {
@@ -29,24 +30,14 @@ async function stream(maxRecords = 10_000) {
   return { firehose, delivery: new FirehoseDelivery({ client, streamName: "turns" }) };
 }
 
-const turn = (n: number): TurnRecord => ({
-  request_id: `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`,
-  user_id: "user-1",
-  conversation_id: "c-1",
-  model_id: "us.amazon.nova-lite-v1:0",
-  tier: "default",
-  input_tokens: 10,
-  output_tokens: 20,
-  estimated_cost_usd: null,
-  cached: false,
-  stop_reason: "end_turn",
-  error_code: null,
-  first_token_ms: 120,
-  total_ms: 900,
-  turn_at: Date.parse("2026-03-07T12:00:00Z"),
-  prompt_preview: null,
-  answer_preview: "é",
-});
+/** Record n: a fixed id to find it by, and a two-byte character to count UTF-8 bytes by. */
+const turn = (n: number): TurnRecord =>
+  turnRecord({
+    request_id: `00000000-0000-4000-8000-${String(n).padStart(12, "0")}`,
+    estimated_cost_usd: null,
+    turn_at: Date.parse("2026-03-07T12:00:00Z"),
+    answer_preview: "é",
+  });
 
 describe("analytics delivery to Firehose", () => {
   it("encodes a record as one line of UTF-8 JSON", () => {

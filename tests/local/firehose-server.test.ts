@@ -14,6 +14,7 @@ import { encodeRecord } from "../../functions/lib/analytics/firehose.js";
 import { LOCAL_CREDENTIALS } from "../../local/dynamodb.js";
 import { type LocalFirehose, type LocalFirehoseOptions, startLocalFirehose } from "../../local/firehose/index.js";
 import { runLocalSql } from "../../tools/analytics/local-queries.js";
+import { turnRecord } from "../support/turn-record.js";
 
 const ARRIVAL = new Date("2026-03-07T23:59:58.000Z");
 
@@ -33,27 +34,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function turn(overrides: Partial<TurnRecord> = {}): TurnRecord {
-  return {
-    request_id: crypto.randomUUID(),
-    user_id: "user-1",
-    conversation_id: "c-1",
-    model_id: "us.amazon.nova-lite-v1:0",
-    tier: "default",
-    input_tokens: 10,
-    output_tokens: 20,
-    estimated_cost_usd: 0.0000054,
-    cached: false,
-    stop_reason: "end_turn",
-    error_code: null,
-    first_token_ms: 120,
-    total_ms: 900,
-    turn_at: Date.parse("2026-03-07T23:59:57.500Z"),
-    prompt_preview: null,
-    answer_preview: null,
-    ...overrides,
-  };
-}
+const turn = turnRecord;
 
 describe("local Firehose", () => {
   it("acknowledges PutRecord and PutRecordBatch from the AWS SDK before writing, then writes them together as Parquet under year=/month=/day= of the arrival time", async () => {
