@@ -30,7 +30,7 @@ export interface Pacing {
 export const PACING: Pacing = { tokens: 40, rate: 400 };
 /** The same answer at a model's real speed (Claude-class models stream ~40-80 tokens/s). */
 export const REAL_PACING: Pacing = { tokens: 40, rate: 40 };
-const promptFor = (pacing: Pacing) => `Tell me something [[fake:tokens=${pacing.tokens},rate=${pacing.rate}]]`;
+export const promptFor = (pacing: Pacing) => `Tell me something [[fake:tokens=${pacing.tokens},rate=${pacing.rate}]]`;
 const PROMPT = promptFor(PACING);
 
 export interface GatewayHost {
@@ -178,7 +178,6 @@ export async function closedLoop(lanes: number, turnsEach: number, turn: (lane: 
 
 /** Up to one answer's length of pause between a user's turns (100 ms at PACING). */
 export const thinkMsFor = (pacing: Pacing) => (1000 * pacing.tokens) / pacing.rate;
-export const THINK_MS = thinkMsFor(PACING);
 
 export interface LatencyFigures {
   users: number;
@@ -230,7 +229,7 @@ export async function measureFirstToken(host: GatewayHost, users: BenchUser[], t
  */
 export async function measureThroughput(host: GatewayHost, users: BenchUser[], levels: number[], seconds: number) {
   const prompt = "Quick one [[fake:tokens=24,rate=0]]";
-  const results: { users: number; turnsPerSecond: number; failed: number; gatewayCpuMsPerTurn: number; cpuMsPerTurn: CpuPerTurn }[] = [];
+  const results: { users: number; turnsPerSecond: number; failed: number; cpuMsPerTurn: CpuPerTurn }[] = [];
   for (const level of levels.filter((l) => l <= users.length)) {
     const deadline = performance.now() + seconds * 1000;
     let done = 0;
@@ -252,7 +251,7 @@ export async function measureThroughput(host: GatewayHost, users: BenchUser[], l
     const after = await host.usage();
     const turns = Math.max(1, done + failed);
     const cpuMsPerTurn = cpuPerTurn(before, after, (client.user + client.system) / 1000, turns);
-    results.push({ users: level, turnsPerSecond: done / elapsed, failed, gatewayCpuMsPerTurn: cpuMsPerTurn.gateway, cpuMsPerTurn });
+    results.push({ users: level, turnsPerSecond: done / elapsed, failed, cpuMsPerTurn });
   }
   const best = results.reduce((a, b) => (b.turnsPerSecond > a.turnsPerSecond ? b : a));
   return { levels: results, best };

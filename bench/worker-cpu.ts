@@ -16,7 +16,7 @@ import { ENV } from "../functions/lib/env.js";
 import { CACHE_TABLE, CONVERSATIONS_TABLE, IDEMPOTENCY_TABLE, USAGE_TABLE } from "../functions/lib/tables.js";
 import { LOCAL_CREDENTIALS } from "../local/dynamodb.js";
 import { lambdaContext } from "../local/lambda.js";
-import { PACING, type GatewayHost } from "./gateway.js";
+import { PACING, promptFor, type GatewayHost } from "./gateway.js";
 import { median, percentile } from "./stats.js";
 
 const RUNNER = `
@@ -63,7 +63,7 @@ export async function benchWorkerCost(host: GatewayHost, options: { turns?: numb
     writeFileSync(join(dir, BUNDLED_CONFIG_FILE), readFileSync(host.configPath, "utf8"));
     writeFileSync(join(dir, "runner.mjs"), RUNNER);
     const sub = randomUUID();
-    const message = `Tell me something [[fake:tokens=${PACING.tokens},rate=${PACING.rate}]]`;
+    const message = promptFor(PACING);
     const events = Array.from({ length: warmup + turns }, () => inboundPublish(sub, message));
     writeFileSync(join(dir, "events.json"), JSON.stringify({ events, context: lambdaContext("chat-worker") }));
     const env = {
