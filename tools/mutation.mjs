@@ -8,6 +8,7 @@
  *   npm run mutation -- --group metering           one group (repeatable)
  *   npm run mutation -- --mutate <file> [--tests <test glob>...]   a one-off run
  *   ... --force                                    ignore the incremental file for this run
+ *   ... --concurrency 2                            test-runner processes (the config says 1)
  *   npm run mutation -- --summary                  the table from the incremental file, running nothing
  *                                                  (also after an interrupted run: Ctrl-C saves its results)
  *
@@ -29,6 +30,7 @@ const { values } = parseArgs({
     tests: { type: "string", multiple: true },
     config: { type: "string", default: "stryker.config.mjs" },
     force: { type: "boolean", default: false },
+    concurrency: { type: "string" },
     summary: { type: "boolean", default: false },
   },
 });
@@ -49,6 +51,8 @@ async function run({ name, mutate, tests, timeoutMS }) {
     // --force ignores the incremental file for this run (its results are still written back).
     ...(values.force ? { force: true } : {}),
     ...(timeoutMS ? { timeoutMS } : {}),
+    // --concurrency N overrides the config's 1 on a machine with nothing else to do.
+    ...(values.concurrency ? { concurrency: Number(values.concurrency) } : {}),
     htmlReporter: { fileName: `${reportDir}/index.html` },
     jsonReporter: { fileName: `${reportDir}/mutation.json` },
   };
