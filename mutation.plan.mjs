@@ -68,10 +68,12 @@ export default [
   {
     name: "cache+conversations",
     mutate: ["functions/lib/cache/**/*.ts", "functions/lib/conversations/**/*.ts"],
-    tests: ["tests/functions/{prepared-cache,cache-command,conversations,conversation-context}.test.ts"],
+    tests: ["tests/functions/{prepared-cache,prepared-store,cache-command,conversations,conversation-context,conversation-store}.test.ts"],
   },
   {
     name: "relay",
+    // Its tests' servers are in-process HTTP stubs; a mutant that hangs a publish costs seconds, not a minute.
+    timeoutMS: 15_000,
     mutate: ["functions/lib/relay/**/*.ts"],
     tests: ["tests/functions/{relay,publisher}.test.ts"],
   },

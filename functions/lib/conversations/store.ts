@@ -272,6 +272,9 @@ export function boundTurnText(turn: Pick<StoredTurn, "userText" | "assistantText
 /** The longest prefix of `text` within `maxBytes` of UTF-8, never splitting a character. */
 export function truncateUtf8(text: string, maxBytes: number): string {
   if (Buffer.byteLength(text, "utf8") <= maxBytes) return text;
-  const cut = Buffer.from(text, "utf8").subarray(0, Math.max(0, Math.floor(maxBytes))).toString("utf8");
-  return cut.replace(/\uFFFD+$/, "");
+  const bytes = Buffer.from(text, "utf8");
+  let end = Math.max(0, Math.floor(maxBytes));
+  // The first byte left out continues a character (10xxxxxx): step back to where that character starts.
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
+  return bytes.subarray(0, end).toString("utf8");
 }
