@@ -41,8 +41,9 @@ function client(fail?: (command: string, input: Record<string, unknown>) => Erro
   c.middlewareStack.add(
     (next, context) => async (args) => {
       const input = args.input as Record<string, unknown>;
-      seen?.push({ command: context.commandName, input });
-      const failure = fail?.(context.commandName, input);
+      const command = context.commandName ?? "";
+      seen?.push({ command, input });
+      const failure = fail?.(command, input);
       if (failure) throw failure;
       return next(args);
     },
