@@ -307,6 +307,17 @@ describe("history events within AppSync's event size", () => {
     expect(page.nextCursor).toBeUndefined();
   });
 
+  it("sends a turn whose entries fill the budget exactly, whole", async () => {
+    const user = randomUUID();
+    const t = turn({ userText: "question" });
+    const frame = Buffer.byteLength(JSON.stringify([{ role: "user", text: t.userText, at: t.at }, { role: "assistant", text: "", at: t.at }]));
+    const exact = turn({ ...t, assistantText: "e".repeat(HISTORY_EVENT_BUDGET_BYTES - frame) });
+    await store().appendTurn(user, "c1", exact, true);
+    const page = await history(user);
+    expect(Buffer.byteLength(JSON.stringify(page.turns))).toBe(HISTORY_EVENT_BUDGET_BYTES);
+    expect(page.turns[1]).toEqual({ role: "assistant", text: exact.assistantText, at: exact.at });
+  });
+
   it("clips the user's message too when it alone is the longer text", async () => {
     const user = randomUUID();
     const huge = turn({ userText: "u".repeat(170_000), assistantText: "h".repeat(170_000) });
@@ -317,6 +328,51 @@ describe("history events within AppSync's event size", () => {
     expect(question!.text.length).toBeGreaterThan(HISTORY_EVENT_BUDGET_BYTES / 4);
     expect(answer!.text.length).toBeGreaterThan(HISTORY_EVENT_BUDGET_BYTES / 4);
     expect(answer).toMatchObject({ truncated: true });
+  });
+});
+
+describe("paging cursors", () => {
+  it("round-trip a position, opaque to clients (base64url JSON)", () => {
+    const cursor = encodeCursor({ sk: "conv#c1", updatedAt: "2031-02-03T10:00:00.000Z" });
+    expect(cursor).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"))).toEqual({ sk: "conv#c1", updatedAt: "2031-02-03T10:00:00.000Z" });
+    expect(decodeCursor(cursor, "conv#", true)).toEqual({ sk: "conv#c1", updatedAt: "2031-02-03T10:00:00.000Z" });
+    expect(decodeCursor(encodeCursor({ sk: "turn#c1#x" }), "turn#c1#")).toEqual({ sk: "turn#c1#x" });
+  });
+
+  it("take sort keys up to 300 characters and index positions up to 40", () => {
+    expect(decodeCursor(encodeCursor({ sk: `turn#c1#${"x".repeat(292)}` }), "turn#c1#").sk).toHaveLength(300);
+    expect(decodeCursor(encodeCursor({ sk: "conv#c1", updatedAt: "u".repeat(40) }), "conv#", true).updatedAt).toHaveLength(40);
+  });
+
+  it("refuse anything else with invalid_request naming the cursor", () => {
+    const refused = [
+      [encodeCursor({ sk: `turn#c1#${"x".repeat(293)}` }), "turn#c1#", false],
+      [Buffer.from(JSON.stringify({ sk: 5 })).toString("base64url"), "turn#c1#", false],
+      [Buffer.from("null").toString("base64url"), "turn#c1#", false],
+      [Buffer.from("{").toString("base64url"), "turn#c1#", false],
+      [encodeCursor({ sk: "turn#c1#x", updatedAt: "2031-02-03T10:00:00.000Z" }), "turn#c1#", false],
+      [encodeCursor({ sk: "turn#c1#x", updatedAt: "2031-02-03T10:00:00.000Z" }), "conv#", true],
+      [Buffer.from(JSON.stringify({ sk: "conv#c1", updatedAt: 7 })).toString("base64url"), "conv#", true],
+    ] as const;
+    for (const [cursor, prefix, withUpdatedAt] of refused) {
+      let error: unknown;
+      try {
+        decodeCursor(cursor, prefix, withUpdatedAt);
+      } catch (err) {
+        error = err;
+      }
+      expect(error).toMatchObject({
+        code: "invalid_request",
+        message: "The cursor is not valid for this listing; start again without one.",
+        extra: { details: { fields: [{ field: "cursor", problem: "not a cursor of this listing" }] } },
+      });
+    }
+  });
+
+  it("and the sort keys they hold stay the same across releases (stored rows use them)", () => {
+    expect(summaryKey("c1")).toBe("conv#c1");
+    expect(turnKey("c1", "2031-02-03T10:00:00.000Z", "r1")).toBe("turn#c1#2031-02-03T10:00:00.000Z#r1");
   });
 });
 

@@ -251,6 +251,12 @@ describe("a cache hit's answer", () => {
     expect(NO_TOKENS).toEqual({ inputTokens: 0, outputTokens: 0 });
   });
 
+  it("sends a text of exactly two chunks as two deltas, and no empty one", () => {
+    const { relay, events } = recordingRelay();
+    relayCachedAnswer(relay, { conversationId: "c1", modelId: NOVA, text: "a".repeat(8000), startedAt: performance.now() });
+    expect(events.filter((e) => e.type === "delta").map((e) => (e as { text: string }).text.length)).toEqual([4000, 4000]);
+  });
+
   it("has no quota when none was read, and its latency counts from when the turn started", () => {
     const { relay, events } = recordingRelay();
     relayCachedAnswer(relay, { conversationId: "c1", modelId: NOVA, text: "short", startedAt: performance.now() - 250 });
