@@ -5,12 +5,14 @@
  * size budget. conversations.test.ts covers the same through the chat worker.
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { Logger } from "@aws-lambda-powertools/logger";
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from "@aws-sdk/lib-dynamodb";
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inject } from "vitest";
 import { conversationHistory, deleteConversation, HISTORY_EVENT_BUDGET_BYTES, listConversations } from "../../functions/lib/conversations/actions.js";
 import { decodeCursor, encodeCursor } from "../../functions/lib/conversations/cursor.js";
+import { loadHistory, recordTurn } from "../../functions/lib/conversations/turn.js";
 import { summaryKey, turnKey } from "../../functions/lib/conversations/keys.js";
 import {
   boundTurnText,
@@ -328,6 +330,45 @@ describe("history events within AppSync's event size", () => {
     expect(question!.text.length).toBeGreaterThan(HISTORY_EVENT_BUDGET_BYTES / 4);
     expect(answer!.text.length).toBeGreaterThan(HISTORY_EVENT_BUDGET_BYTES / 4);
     expect(answer).toMatchObject({ truncated: true });
+  });
+});
+
+describe("history around a chat turn", () => {
+  function recordingLogger() {
+    const errors: { message: string; attributes: unknown }[] = [];
+    return { log: { error: (message: string, attributes: unknown) => void errors.push({ message, attributes }) } as unknown as Logger, errors };
+  }
+
+  it("loads the newest history.maxTurns turns of the caller's conversation", async () => {
+    const user = randomUUID();
+    const turns = [turn(), turn(), turn()];
+    for (const t of turns) await store().appendTurn(user, "c1", t);
+    expect(await loadHistory({ conversations: store(), config: { history: { maxTurns: 2, ttlDays: 30 } } }, user, "c1")).toEqual(turns.slice(1));
+  });
+
+  it("records an ended turn, retitling when it starts the conversation", async () => {
+    const user = randomUUID();
+    const { log, errors } = recordingLogger();
+    await recordTurn({ conversations: store() }, log, user, "c1", turn({ userText: "First" }), true);
+    await recordTurn({ conversations: store() }, log, user, "c1", turn({ userText: "Second" }), false);
+    await recordTurn({ conversations: store() }, log, user, "c1", turn({ userText: "Third", stopReason: "cancelled", cancelled: true }), true);
+    expect((await store().recentTurns(user, "c1", 10)).map((t) => t.userText)).toEqual(["First", "Second", "Third"]);
+    expect(await item(user, summaryKey("c1"))).toMatchObject({ title: "Third", turn_count: 1 });
+    expect(errors).toEqual([]);
+  });
+
+  it("records nothing of a turn the user never received (relay failed)", async () => {
+    const user = randomUUID();
+    const { log } = recordingLogger();
+    await recordTurn({ conversations: store() }, log, user, "c1", turn({ stopReason: "relay_failed" }), true);
+    expect(await rowsOf(user)).toEqual([]);
+  });
+
+  it("logs a failure to record by the error's name only, and does not throw (the user has the answer)", async () => {
+    const { log, errors } = recordingLogger();
+    const failing = { appendTurn: async () => Promise.reject(Object.assign(new Error("secret detail"), { name: "ProvisionedThroughputExceededException" })) } as unknown as ConversationStore;
+    await expect(recordTurn({ conversations: failing }, log, "u", "c1", turn(), false)).resolves.toBeUndefined();
+    expect(errors).toEqual([{ message: "could not record the turn in history", attributes: { error_name: "ProvisionedThroughputExceededException" } }]);
   });
 });
 
