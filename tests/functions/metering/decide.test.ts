@@ -163,6 +163,26 @@ describe("admission: tokens", () => {
     expect(err.message).toBe("This message is too long for your monthly limit of 2000 input tokens.");
   });
 
+  it("on a tie between windows names the day", () => {
+    const same = tier({ limits: { daily: { inputTokens: 1000, outputTokens: 500 }, monthly: { inputTokens: 1000, outputTokens: 5000 } } });
+    expect(refusal(() => decideAdmission(record(), same, ask(1001, 10), NOW, TTL_MS)).message).toBe("This message is too long for your daily limit of 1000 input tokens.");
+  });
+
+  it("times a request of exactly the limit by when the window is empty enough, not as too long", () => {
+    const err = refusal(() => decideAdmission(record(settled(100, 100, 0)), tier(), ask(1000, 10), NOW, TTL_MS));
+    expect(err.message).toBe("This message needs more input tokens than your daily limit of 1000 has left.");
+    expect(err.extra.retryAfterSeconds).toBe(Math.ceil((bucketStart(NOW - 100 * 60_000) + DAY_MS - NOW) / 1000));
+  });
+
+  it("counts reservations among what must roll off before a daily refusal ends", () => {
+    const older = bucketId(NOW - 600 * 60_000);
+    const newer = bucketId(NOW - 60 * 60_000);
+    const used = record({ dailyInput: { [older]: 200, [newer]: 600 }, monthlyInput: { [monthId(NOW)]: 800 }, reservations: { a: reservation({ inputTokens: 100 }) } });
+    // 800 settled and 100 reserved, asking 400: 300 must go, more than the older bucket's 200.
+    const err = refusal(() => decideAdmission(used, tier(), ask(400, 10), NOW, TTL_MS));
+    expect(err.extra.retryAfterSeconds).toBe(Math.ceil((bucketStart(NOW - 60 * 60_000) + DAY_MS - NOW) / 1000));
+  });
+
   it("says a plan has no tokens of a kind when its limit is 0", () => {
     const none = tier({ limits: { daily: { inputTokens: 1000, outputTokens: 0 }, monthly: { inputTokens: 10_000, outputTokens: 5000 } } });
     expect(refusal(() => decideAdmission(record(), none, ask(10, 10), NOW, TTL_MS)).message).toBe("Your plan has no daily output tokens.");
@@ -268,7 +288,9 @@ describe("the admission record as stored", () => {
       reservations: { r: { inputTokens: 3, outputTokens: 0, admittedAt: 0, expiresAt: 0 }, s: { inputTokens: 0, outputTokens: 0, admittedAt: 0, expiresAt: 0 } },
       recentStarts: [],
     });
-    expect(recordFromItem({ reservations: "x", starts: ["5", 6] })).toMatchObject({ reservations: {}, recentStarts: [5, 6] });
+    const fromStrings = recordFromItem({ reservations: "x", starts: ["5", 6] });
+    expect(fromStrings.reservations).toEqual({});
+    expect(fromStrings.recentStarts).toEqual([5, 6]);
     expect(recordFromItem({ reservations: { r: { in: 1, out: 2, at: 3, exp: 4 } } }).reservations.r).toEqual({ inputTokens: 1, outputTokens: 2, admittedAt: 3, expiresAt: 4 });
   });
 

@@ -138,6 +138,18 @@ describe("usage store: what it asks DynamoDB for", () => {
     expect(ledger.map((r) => r.turns)).toEqual([1, 1]);
   });
 
+  it("settles a turn that reported output only (no input) into the totals and the ledger", async () => {
+    const user = randomUUID();
+    const m = meterOn(client());
+    await m.settle(await admit(m, user), { inputTokens: 0, outputTokens: 6 });
+    const { record, ledger } = await new UsageStore(client(), tableName).readPartition(user);
+    expect(record.dailyOutput).toEqual({ [bucketId(clock)]: 6 });
+    expect(ledger.map((r) => [r.inputTokens, r.outputTokens, r.turns])).toEqual([
+      [0, 6, 1],
+      [0, 6, 1],
+    ]);
+  });
+
   it("reads a partition larger than one query page (DynamoDB returns 1 MB a page)", async () => {
     const user = randomUUID();
     const db = DynamoDBDocumentClient.from(client());

@@ -178,6 +178,14 @@ describe("TurnMetering: what a turn consumed", () => {
     expect(turn.consumed()).toEqual({ inputTokens: 9, outputTokens: 900 });
   });
 
+  it("keeps the model's report when other parts follow it", async () => {
+    const { meter } = scriptedMeter();
+    const { turn } = turnWith(meter);
+    await turn.admit("", MESSAGES, 512);
+    await drain(turn, { kind: "usage", usage: { inputTokens: 9, outputTokens: 3 } }, { kind: "stop", stopReason: "end_turn" }, { kind: "text", text: "late" });
+    expect(turn.consumed()).toEqual({ inputTokens: 9, outputTokens: 3 });
+  });
+
   it("is the reserved input and a byte bound of the streamed text when the stream ended without a report", async () => {
     const { meter } = scriptedMeter();
     const { turn } = turnWith(meter);
@@ -299,6 +307,27 @@ describe("TurnMetering: settlement", () => {
     );
     expect(quota!.daily.inputTokens.used).toBe(1030);
     expect(quota!.monthly.outputTokens.used).toBe(3070);
+  });
+
+  it("passes on, and logs, a failure that is not even an Error (a bare rejection)", async () => {
+    const { meter } = scriptedMeter({
+      admit: () => {
+        throw undefined;
+      },
+    });
+    const { turn, lines } = turnWith(meter);
+    await expect(turn.admit("", MESSAGES, 100)).rejects.toBeUndefined();
+    expect(lines).toEqual([{ level: "error", message: "usage could not be reserved", attributes: { error_name: undefined } }]);
+    const settling = scriptedMeter({
+      settle: () => {
+        throw null;
+      },
+    });
+    const second = turnWith(settling.meter);
+    await second.turn.admit("", MESSAGES, 100);
+    await drain(second.turn, { kind: "usage", usage: { inputTokens: 1, outputTokens: 1 } });
+    expect(await second.turn.settle()).toMatchObject({ tier: "default" });
+    expect(second.lines.filter((l) => l.level === "error")).toEqual([{ level: "error", message: "usage could not be settled", attributes: { error_name: undefined, input_tokens: 1, output_tokens: 1 } }]);
   });
 
   it("works the quota out from admission when it cannot be read after settling", async () => {
