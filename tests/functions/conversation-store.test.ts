@@ -239,6 +239,41 @@ describe("conversation store: deleting", () => {
     expect(await deleteConversation(store(), user, "c1")).toEqual({ type: "deleteConversation", conversationId: "c1", deleted: false });
   });
 
+  it("deletes again what DynamoDB left unprocessed, and gives up after nine tries", async () => {
+    const user = randomUUID();
+    for (let i = 0; i < 30; i++) await store().appendTurn(user, "c1", turn(), i === 0);
+    let leaveOut = 2;
+    const batches: number[] = [];
+    const flaky = new DynamoDBClient({ endpoint: inject("dynamodbEndpoint"), region: "us-east-1", credentials: LOCAL_CREDENTIALS });
+    flaky.middlewareStack.add(
+      (next, context) => async (args) => {
+        const result = await next(args);
+        if (context.commandName === "BatchWriteItemCommand") {
+          const requests = (args.input as { RequestItems: Record<string, unknown[]> }).RequestItems[tableName]!;
+          batches.push(requests.length);
+          // Report the first three as unprocessed (they were deleted; deleting again is harmless).
+          if (leaveOut-- > 0) (result.output as { UnprocessedItems?: unknown }).UnprocessedItems = { [tableName]: requests.slice(0, 3) };
+        }
+        return result;
+      },
+      { step: "initialize", name: "leaveUnprocessed" },
+    );
+    try {
+      const flakyStore = new ConversationStore({ dynamodb: flaky, tableName, ttlDays: 30, now: () => clock });
+      expect(await flakyStore.delete(user, "c1")).toBe(30);
+      // 25, then its 3 left over twice, then the last 5, then the summary.
+      expect(batches).toEqual([25, 3, 3, 5, 1]);
+      expect(await rowsOf(user)).toEqual([]);
+      await store().appendTurn(user, "c1", turn(), true);
+      leaveOut = Infinity;
+      batches.length = 0;
+      await expect(flakyStore.delete(user, "c1")).rejects.toThrow("DynamoDB left deletes unprocessed");
+      expect(batches).toEqual([1, 1, 1, 1, 1, 1, 1, 1, 1]);
+    } finally {
+      flaky.destroy();
+    }
+  }, 30_000);
+
   it("deletes turns that span more than one query page (DynamoDB reads 1 MB a page)", async () => {
     const user = randomUUID();
     const big = "a".repeat(300_000);
@@ -318,6 +353,15 @@ describe("history events within AppSync's event size", () => {
     const page = await history(user);
     expect(Buffer.byteLength(JSON.stringify(page.turns))).toBe(HISTORY_EVENT_BUDGET_BYTES);
     expect(page.turns[1]).toEqual({ role: "assistant", text: exact.assistantText, at: exact.at });
+  });
+
+  it("cuts the message first when the two texts are equally long and one cut is enough", async () => {
+    const user = randomUUID();
+    const even = turn({ userText: "u".repeat(95_000), assistantText: "a".repeat(95_000) });
+    await store().appendTurn(user, "c1", even, true);
+    const [question, answer] = (await history(user)).turns;
+    expect(question).toMatchObject({ text: "u".repeat(47_500), truncated: true });
+    expect(answer).toEqual({ role: "assistant", text: even.assistantText, at: even.at });
   });
 
   it("clips the user's message too when it alone is the longer text", async () => {

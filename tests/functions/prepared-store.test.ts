@@ -55,7 +55,7 @@ describe("prepared-response items", () => {
   });
 
   it("answer on any model when no model is named, and leave out what is not set", () => {
-    expect(entryItem({ prompt: "Hi", response: "Hello.", source: "config" })).toEqual({
+    expect(entryItem({ prompt: "Hi", response: "Hello.", source: "config" })).toStrictEqual({
       cache_key: cacheKey("Hi", ANY_MODEL),
       scope: PREPARED_SCOPE,
       model_id: ANY_MODEL,
@@ -114,8 +114,9 @@ describe("prepared-response table", () => {
     expect(await cache.get("What are your hours?", CLAUDE)).toBeUndefined();
     expect(await cache.delete("What are your hours?", NOVA)).toEqual(operatorEntry({ modelId: NOVA, response: "nova", createdAt: "2031-06-01T07:00:00.000Z" }));
     expect(await cache.delete("What are your hours?", NOVA)).toBeUndefined();
-    expect(await cache.get("What are your hours?")).toEqual(operatorEntry());
-    expect(await cache.delete("What are your hours?")).toEqual(operatorEntry());
+    // Read back with exactly the fields stored: no model, creation time or expiry that was not set.
+    expect(await cache.get("What are your hours?")).toStrictEqual(operatorEntry());
+    expect(await cache.delete("What are your hours?")).toStrictEqual(operatorEntry());
     expect(await cache.list()).toEqual([]);
   });
 
@@ -125,10 +126,12 @@ describe("prepared-response table", () => {
     await cache.put(operatorEntry({ prompt: "beta" }));
     await cache.put(operatorEntry({ prompt: "Alpha", ttl: NOW_S - 1 }));
     await cache.put(operatorEntry({ prompt: "beta", modelId: CLAUDE, ttl: NOW_S + 1 }));
+    await cache.put(operatorEntry({ prompt: "beta", modelId: "amazon.titan-text-express-v1" }));
     const listed = await cache.list();
     expect(listed.map((e) => [e.prompt, e.modelId ?? ANY_MODEL, e.expired])).toEqual([
       ["Alpha", ANY_MODEL, true],
       ["beta", ANY_MODEL, false],
+      ["beta", "amazon.titan-text-express-v1", false],
       ["beta", NOVA, false],
       ["beta", CLAUDE, false],
     ]);
@@ -145,6 +148,7 @@ describe("prepared-response table", () => {
     await cache.put({ prompt: "Dropped", response: "old", source: "config" });
     await cache.put({ prompt: "Kept", response: "old answer", source: "config" });
     await cache.put(operatorEntry({ prompt: "Dropped", modelId: NOVA }));
+    await cache.put({ prompt: "Dropped too", response: "old", modelId: CLAUDE, source: "config" });
     await cache.syncConfigEntries({ cache: { enabled: true, ttlDays: 7, prepared: [{ prompt: "Kept", response: "new answer" }, { prompt: "Added", response: "added", modelId: NOVA }] } });
     expect((await cache.list()).map(({ prompt, modelId, source, response }) => ({ prompt, modelId, source, response }))).toEqual([
       { prompt: "Added", modelId: NOVA, source: "config", response: "added" },
@@ -225,6 +229,17 @@ describe("the cache's place in a turn", () => {
   });
 });
 
+describe("a lookup that fails without an Error", () => {
+  it("is a miss too, logged without an error name", async () => {
+    const warnings: unknown[] = [];
+    const log = { warn: (_message: string, attributes: unknown) => void warnings.push(attributes) } as unknown as Logger;
+    const cache = { lookup: async () => Promise.reject(undefined) } as unknown as PreparedCache;
+    const deps = { cache, config: { cache: { enabled: true, ttlDays: 7, prepared: [] } } };
+    expect(await findPreparedAnswer(deps, log, { message: "hi", firstTurn: true, modelId: NOVA })).toBeUndefined();
+    expect(warnings).toEqual([{ error_name: undefined }]);
+  });
+});
+
 describe("a cache hit's answer", () => {
   function recordingRelay() {
     const events: OutboundBody[] = [];
@@ -246,6 +261,7 @@ describe("a cache hit's answer", () => {
     const done = events[4] as Extract<OutboundBody, { type: "done" }>;
     expect(done).toMatchObject({ type: "done", conversationId: "c1", stopReason: "end_turn", cached: true, usage: { inputTokens: 0, outputTokens: 0 }, quota });
     expect(done.latencyMs.total).toBeGreaterThanOrEqual(done.latencyMs.firstToken!);
+    expect(done.latencyMs.total).toBeLessThan(10_000);
     // Its usage is a copy: nothing downstream can change the shared zero.
     expect(done.usage).not.toBe(NO_TOKENS);
     expect(NO_TOKENS).toEqual({ inputTokens: 0, outputTokens: 0 });
