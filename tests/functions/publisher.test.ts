@@ -1,8 +1,11 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { createHash, createHmac } from "node:crypto";
+import { createServer as createTcpServer, type Socket } from "node:net";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { OutboundEvent } from "../../functions/lib/protocol/outbound.js";
 import { HttpEventPublisher, PublishError } from "../../functions/lib/relay/publisher.js";
+import { NodeSha256 } from "../../functions/lib/relay/sha256.js";
 import { verifySigV4 } from "../../local/events/sigv4-auth.js";
 
 const CREDENTIALS = { accessKeyId: "AKIDTEST", secretAccessKey: "secret" };
@@ -10,13 +13,13 @@ const EVENT: OutboundEvent = { type: "delta", conversationId: "c", text: "hi", r
 
 /** An /event endpoint that answers each request with the next scripted reply. */
 async function scriptedEndpoint(replies: ((res: ServerResponse) => void)[]) {
-  const received: { headers: IncomingMessage["headers"]; body: string }[] = [];
-  const connections: unknown[] = [];
+  const received: { method?: string; headers: IncomingMessage["headers"]; body: string }[] = [];
+  const connections: Socket[] = [];
   const server = createServer((req, res) => {
     let body = "";
     req.on("data", (c) => (body += c));
     req.on("end", () => {
-      received.push({ headers: req.headers, body });
+      received.push({ method: req.method, headers: req.headers, body });
       const reply = replies[Math.min(received.length - 1, replies.length - 1)]!;
       reply(res);
     });
@@ -29,6 +32,7 @@ async function scriptedEndpoint(replies: ((res: ServerResponse) => void)[]) {
 }
 const servers: ReturnType<typeof createServer>[] = [];
 afterEach(async () => {
+  vi.restoreAllMocks();
   for (const s of servers.splice(0)) {
     s.closeAllConnections();
     await new Promise((r) => s.close(r));
@@ -145,5 +149,177 @@ describe("HTTP event publisher", () => {
     const six = Array.from({ length: 6 }, (_, seq) => ({ ...EVENT, seq }));
     await expect(publisherFor(endpoint.url).publish("/Outbound-Messages/u1", six)).rejects.toBeInstanceOf(PublishError);
     expect(endpoint.received).toHaveLength(0);
+  });
+});
+
+describe("HTTP event publisher: requests, retries and connections", () => {
+  /** Waits recorded instead of slept; Math.random fixed at 0.5 so backoffs are exact. */
+  function recordedWaits() {
+    vi.spyOn(Math, "random").mockReturnValue(0.5);
+    const waits: number[] = [];
+    return { waits, wait: async (ms: number) => void waits.push(ms) };
+  }
+  /** Headers, then half of the promised body, then the connection is cut. */
+  const cutOff = (res: ServerResponse) => {
+    res.writeHead(200, { "content-type": "application/json", "content-length": "100" });
+    res.write('{"successful":');
+    setTimeout(() => res.socket?.destroy(), 10);
+  };
+
+  it("POSTs JSON and asks for JSON", async () => {
+    const endpoint = await scriptedEndpoint([accepted]);
+    await publisherFor(endpoint.url).publish("/Outbound-Messages/u1", [EVENT]);
+    const [request] = endpoint.received;
+    expect(request!.method).toBe("POST");
+    expect(request!.headers["content-type"]).toBe("application/json");
+    expect(request!.headers.accept).toBe("application/json");
+    expect(Number(request!.headers["content-length"])).toBe(Buffer.byteLength(request!.body));
+  });
+
+  it("backs off with full jitter, doubling from the base delay and capped at 2 s", async () => {
+    const { waits, wait } = recordedWaits();
+    const endpoint = await scriptedEndpoint([status(429), status(503), status(500), status(502), accepted]);
+    await publisherFor(endpoint.url, { baseDelayMs: 300, maxAttempts: 5, wait }).publish("/Outbound-Messages/u1", [EVENT]);
+    expect(waits).toEqual([300, 600, 1000, 1000]);
+  });
+
+  it("starts from 50 ms and tries four times by default", async () => {
+    const { waits, wait } = recordedWaits();
+    const endpoint = await scriptedEndpoint([status(503)]);
+    const publisher = new HttpEventPublisher({ endpoint: endpoint.url, region: "us-east-1", credentials: CREDENTIALS, wait });
+    await expect(publisher.publish("/Outbound-Messages/u1", [EVENT])).rejects.toMatchObject({ message: "publish failed with HTTP 503 after 4 attempts" });
+    expect(waits).toEqual([50, 100, 200]);
+    publisher.destroy();
+  });
+
+  it("retries a 500 (the lowest server error), and says how often it tried when throttling outlasts its attempts", async () => {
+    const retried = await scriptedEndpoint([status(500), accepted]);
+    await publisherFor(retried.url).publish("/Outbound-Messages/u1", [EVENT]);
+    expect(retried.received).toHaveLength(2);
+    const throttled = await scriptedEndpoint([status(429)]);
+    await expect(publisherFor(throttled.url, { maxAttempts: 2 }).publish("/Outbound-Messages/u1", [EVENT])).rejects.toMatchObject({
+      message: "publish failed with HTTP 429 after 2 attempts",
+      status: 429,
+    });
+  });
+
+  it("backs off after a failure on a fresh connection, and retries a stale kept-alive one without waiting", async () => {
+    const fresh = recordedWaits();
+    const endpoint = await scriptedEndpoint([dropConnection, accepted]);
+    const publisher = publisherFor(endpoint.url, { wait: fresh.wait });
+    await publisher.publish("/Outbound-Messages/u1", [EVENT]);
+    expect(fresh.waits).toHaveLength(1);
+    publisher.destroy();
+
+    const stale = recordedWaits();
+    const kept = await scriptedEndpoint([accepted, dropConnection, accepted]);
+    const reusing = publisherFor(kept.url, { wait: stale.wait });
+    await reusing.publish("/Outbound-Messages/u1", [EVENT]);
+    await reusing.publish("/Outbound-Messages/u1", [{ ...EVENT, seq: 1 }]);
+    expect(kept.received).toHaveLength(3);
+    expect(stale.waits).toEqual([]);
+    reusing.destroy();
+  });
+
+  it("backs off after an attempt that timed out, even on a kept-alive connection", async () => {
+    const { waits, wait } = recordedWaits();
+    const endpoint = await scriptedEndpoint([accepted, hang, accepted]);
+    const publisher = publisherFor(endpoint.url, { attemptTimeoutMs: 150, wait });
+    await publisher.publish("/Outbound-Messages/u1", [EVENT]);
+    await publisher.publish("/Outbound-Messages/u1", [{ ...EVENT, seq: 1 }]);
+    expect(endpoint.received).toHaveLength(3);
+    expect(waits).toHaveLength(1);
+    publisher.destroy();
+  });
+
+  it("gives up on a network that keeps failing after maxAttempts, saying only that the network failed", async () => {
+    const endpoint = await scriptedEndpoint([dropConnection]);
+    await expect(publisherFor(endpoint.url, { maxAttempts: 2 }).publish("/Outbound-Messages/u1", [EVENT])).rejects.toMatchObject({
+      name: "PublishError",
+      message: "publish failed: network error",
+      status: undefined,
+    });
+    expect(endpoint.received).toHaveLength(2);
+  });
+
+  it("takes an answer cut off before its end as a failed attempt, and retries it", async () => {
+    const endpoint = await scriptedEndpoint([cutOff, accepted]);
+    await publisherFor(endpoint.url).publish("/Outbound-Messages/u1", [EVENT]);
+    expect(endpoint.received).toHaveLength(2);
+  });
+
+  it("keeps a kept-alive connection past its attempt timeout once the attempt has ended", async () => {
+    const endpoint = await scriptedEndpoint([accepted]);
+    const publisher = publisherFor(endpoint.url, { attemptTimeoutMs: 40 });
+    await publisher.publish("/Outbound-Messages/u1", [EVENT]);
+    await new Promise((r) => setTimeout(r, 120));
+    await publisher.publish("/Outbound-Messages/u1", [{ ...EVENT, seq: 1 }]);
+    expect(endpoint.connections).toHaveLength(1);
+    publisher.destroy();
+  });
+
+  it("closes its idle connections on destroy", async () => {
+    const endpoint = await scriptedEndpoint([accepted]);
+    const publisher = publisherFor(endpoint.url);
+    await publisher.publish("/Outbound-Messages/u1", [EVENT]);
+    const [socket] = endpoint.connections;
+    const closed = new Promise((resolve) => socket!.once("close", resolve));
+    publisher.destroy();
+    await closed;
+    expect(socket!.destroyed).toBe(true);
+  });
+
+  it("speaks TLS to an https endpoint", async () => {
+    const firstBytes: Buffer[] = [];
+    const server = createTcpServer((socket) => socket.once("data", (chunk: Buffer) => (firstBytes.push(chunk), socket.destroy())));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const publisher = new HttpEventPublisher({ endpoint: `https://127.0.0.1:${port}/event`, region: "us-east-1", credentials: CREDENTIALS, maxAttempts: 1 });
+      await expect(publisher.publish("/Outbound-Messages/u1", [EVENT])).rejects.toBeInstanceOf(PublishError);
+      // A TLS handshake record (0x16), not "POST".
+      expect(firstBytes[0]![0]).toBe(0x16);
+      publisher.destroy();
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  it("names the limit when given more than five events", async () => {
+    const endpoint = await scriptedEndpoint([accepted]);
+    await expect(publisherFor(endpoint.url).publish("/Outbound-Messages/u1", Array.from({ length: 6 }, (_, seq) => ({ ...EVENT, seq })))).rejects.toThrow(
+      "at most 5 events per publish",
+    );
+  });
+});
+
+describe("SigV4 hashing on node:crypto", () => {
+  const digest = async (hash: NodeSha256) => Buffer.from(await hash.digest()).toString("hex");
+
+  it("hashes strings, buffers, views into larger buffers and plain array buffers alike", async () => {
+    const expected = createHash("sha256").update("héllo").digest("hex");
+    const bytes = Buffer.from("héllo", "utf8");
+    const padded = Buffer.concat([Buffer.from("xx"), bytes, Buffer.from("yy")]);
+    for (const input of [
+      "héllo",
+      bytes,
+      new Uint8Array(padded.buffer, padded.byteOffset + 2, bytes.length),
+      new Uint8Array(bytes).buffer as unknown as Uint8Array,
+    ]) {
+      const hash = new NodeSha256();
+      hash.update(input);
+      expect(await digest(hash)).toBe(expected);
+    }
+  });
+
+  it("keys an HMAC with the secret, as a string or as bytes, and starts over on reset", async () => {
+    const expected = createHmac("sha256", "key").update("data").digest("hex");
+    for (const secret of ["key", Buffer.from("key")]) {
+      const hmac = new NodeSha256(secret);
+      hmac.update("ignored");
+      hmac.reset();
+      hmac.update("data");
+      expect(await digest(hmac)).toBe(expected);
+    }
   });
 });

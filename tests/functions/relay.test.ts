@@ -123,3 +123,84 @@ describe("response relay", () => {
     expect(publisher.events.map((e) => e.type)).toEqual(["start"]);
   });
 });
+
+describe("response relay: when events go out", () => {
+  const tick = (ms = 5) => new Promise((r) => setTimeout(r, ms));
+  const done = { type: "done", conversationId: CONV, stopReason: "end_turn", cached: false, usage: { inputTokens: 1, outputTokens: 1 }, latencyMs: { firstToken: 1, total: 1 } } as const;
+
+  it("publishes start and a replayed event at once, without waiting for the flush interval", async () => {
+    const publisher = new RecordingPublisher();
+    const relay = new ResponseRelay(publisher, "/Outbound-Messages/u1", "r1", { flushIntervalMs: 60_000 });
+    relay.send({ type: "start", conversationId: CONV, modelId: "m", cached: false });
+    await tick();
+    expect(publisher.events.map((e) => e.type)).toEqual(["start"]);
+    const other = new ResponseRelay(publisher, "/Outbound-Messages/u1", "r0", { flushIntervalMs: 60_000 });
+    other.replay({ type: "delta", conversationId: CONV, text: "again", requestId: "r0", seq: 4 });
+    await tick();
+    expect(publisher.events.map((e) => e.seq)).toEqual([0, 4]);
+  });
+
+  it("lets deltas follow start (start does not end a request), and queues a delta sent as an event like any delta", async () => {
+    const publisher = new RecordingPublisher();
+    const relay = new ResponseRelay(publisher, "/Outbound-Messages/u1", "r1", { flushIntervalMs: 60_000 });
+    relay.send({ type: "start", conversationId: CONV, modelId: "m", cached: false });
+    expect(relay.ended).toBe(false);
+    expect(relay.send({ type: "delta", conversationId: CONV, text: "queued" })).toBe(true);
+    await tick();
+    // A delta event waits for the next flush like coalesced deltas do.
+    expect(publisher.events.map((e) => e.type)).toEqual(["start"]);
+    relay.delta(CONV, " and more");
+    relay.send(done);
+    await relay.closed();
+    expect(publisher.events.map((e) => e.type)).toEqual(["start", "delta", "done"]);
+    expect((publisher.events[1] as { text: string }).text).toBe("queued and more");
+  });
+
+  it("flushes the deltas after the first one once the flush interval has passed, without being asked", async () => {
+    const publisher = new RecordingPublisher();
+    const relay = new ResponseRelay(publisher, "/Outbound-Messages/u1", "r1", { flushIntervalMs: 15 });
+    relay.delta(CONV, "one ");
+    relay.delta(CONV, "two ");
+    relay.delta(CONV, "three");
+    await tick(100);
+    expect(publisher.calls.map((c) => c.events.map((e) => (e as { text: string }).text))).toEqual([["one "], ["two three"]]);
+    relay.delta(CONV, " four");
+    await tick(100);
+    expect(publisher.calls).toHaveLength(3);
+    await relay.closed();
+  });
+
+  it("coalesces deltas of one conversation up to 32,000 characters an event, and never across conversations", async () => {
+    const publisher = new RecordingPublisher();
+    const relay = new ResponseRelay(publisher, "/Outbound-Messages/u1", "r1", { flushIntervalMs: 60_000 });
+    relay.delta(CONV, "first");
+    relay.delta(CONV, "a".repeat(16_000));
+    relay.delta(CONV, "b".repeat(16_000));
+    relay.delta(CONV, "c");
+    relay.delta(CONV, "d".repeat(20_000));
+    relay.delta(CONV, "e".repeat(20_000));
+    relay.delta("c0ffee00-0000-4000-8000-000000000001", "other");
+    await relay.closed();
+    expect(publisher.events.map((e) => (e as { text: string }).text.length)).toEqual([5, 32_000, 20_001, 20_000, 5]);
+    expect((publisher.events[4] as { conversationId: string }).conversationId).toBe("c0ffee00-0000-4000-8000-000000000001");
+  });
+
+  it("publishes exactly five pending events in one publish and no empty one after it", async () => {
+    const publisher = new RecordingPublisher();
+    const relay = new ResponseRelay(publisher, "/Outbound-Messages/u1", "r1", { flushIntervalMs: 60_000 });
+    relay.delta(CONV, "first");
+    const other = "c0ffee00-0000-4000-8000-000000000001";
+    for (let i = 0; i < 5; i++) relay.delta(i % 2 ? CONV : other, `w${i}`);
+    await relay.closed();
+    expect(publisher.calls.map((c) => c.events.length)).toEqual([1, 5]);
+    // Nothing pending: closing again publishes nothing.
+    await relay.closed();
+    expect(publisher.attempts).toBe(2);
+  });
+
+  it("refuses to renumber once an event was queued, saying why", () => {
+    const relay = new ResponseRelay(new RecordingPublisher(), "/Outbound-Messages/u1", "r1", { flushIntervalMs: 60_000 });
+    relay.send({ type: "start", conversationId: CONV, modelId: "m", cached: false });
+    expect(() => relay.continueFrom(3)).toThrow("continueFrom after an event was queued");
+  });
+});

@@ -39,6 +39,8 @@ export interface HttpPublisherOptions {
   baseDelayMs?: number;
   /** One attempt's limit: a hung connection must not hold the answer until Lambda's timeout. */
   attemptTimeoutMs?: number;
+  /** Waits `ms` between attempts (tests observe the backoff through it). @default setTimeout */
+  wait?: (ms: number) => Promise<void>;
 }
 
 /** What one attempt got back. */
@@ -60,6 +62,7 @@ export class HttpEventPublisher implements Publisher {
   private readonly maxAttempts: number;
   private readonly baseDelayMs: number;
   private readonly attemptTimeoutMs: number;
+  private readonly wait: (ms: number) => Promise<void>;
   private readonly agent: HttpAgent | HttpsAgent;
   private readonly request: typeof httpRequest;
 
@@ -69,6 +72,7 @@ export class HttpEventPublisher implements Publisher {
     this.maxAttempts = options.maxAttempts ?? 4;
     this.baseDelayMs = options.baseDelayMs ?? 50;
     this.attemptTimeoutMs = options.attemptTimeoutMs ?? 5000;
+    this.wait = options.wait ?? sleep;
     const https = this.url.protocol === "https:";
     this.agent = https ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
     this.request = https ? httpsRequest : httpRequest;
@@ -79,27 +83,28 @@ export class HttpEventPublisher implements Publisher {
     if (events.length > MAX_EVENTS_PER_PUBLISH) throw new PublishError(`at most ${MAX_EVENTS_PER_PUBLISH} events per publish`);
     const body = JSON.stringify({ channel, events: events.map((e) => JSON.stringify(e)) });
     for (let attempt = 1; ; attempt++) {
-      let status: number | undefined;
+      let reply: Reply | undefined;
       let stale = false;
       try {
-        const reply = await this.send(body);
-        status = reply.status;
+        reply = await this.send(body);
+      } catch (err) {
+        // No answer (network error, attempt timed out): worth another attempt while there are some.
+        if (attempt >= this.maxAttempts) throw new PublishError("publish failed: network error");
+        stale = err instanceof NetworkFailure && err.stale;
+      }
+      if (reply) {
+        const { status } = reply;
         if (status >= 200 && status < 300) {
           const failed = parseFailed(reply.text);
           if (failed === 0) return;
           throw new PublishError(`${failed} of ${events.length} events were not accepted`, status);
         }
+        // Throttling and server errors are retried; any other answer is a refusal.
         if (status !== 429 && status < 500) throw new PublishError(`publish refused with HTTP ${status}`, status);
-      } catch (err) {
-        const retryable = !(err instanceof PublishError) || err.status === undefined || err.status === 429 || err.status >= 500;
-        if (!retryable || attempt >= this.maxAttempts) {
-          throw err instanceof PublishError ? err : new PublishError("publish failed: network error");
-        }
-        stale = err instanceof NetworkFailure && err.stale;
+        if (attempt >= this.maxAttempts) throw new PublishError(`publish failed with HTTP ${status} after ${attempt} attempts`, status);
       }
-      if (attempt >= this.maxAttempts) throw new PublishError(`publish failed with HTTP ${status} after ${attempt} attempts`, status);
       // A stale connection says nothing about the server: the next attempt opens a fresh one now.
-      if (!stale) await sleep(backoff(attempt, this.baseDelayMs));
+      if (!stale) await this.wait(backoff(attempt, this.baseDelayMs));
     }
   }
 
@@ -163,4 +168,4 @@ function backoff(attempt: number, baseMs: number): number {
   return Math.random() * Math.min(2000, baseMs * 2 ** attempt);
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
