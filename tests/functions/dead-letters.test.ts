@@ -1,7 +1,11 @@
+import type { Logger } from "@aws-lambda-powertools/logger";
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { devLikeConfig } from "../support/config-fixtures.js";
 import { handleInboundPublish } from "../../functions/lib/worker/inbound.js";
+import { notifyDeadLetter } from "../../functions/lib/dead-letters.js";
+import type { OutboundEvent } from "../../functions/lib/protocol/outbound.js";
+import type { Publisher } from "../../functions/lib/relay/publisher.js";
 import { inboundPublish, lambdaContext, REGION, startWorkerHarness, workerDeps, type WorkerHarness } from "../support/worker-harness.js";
 
 let harness: WorkerHarness;
@@ -115,5 +119,53 @@ describe("dead-letter notifier", () => {
     } finally {
       process.env.EVENTS_HTTP_ENDPOINT = endpoint;
     }
+  });
+});
+
+describe("dead-letter notifier, unit", () => {
+  function recording() {
+    const lines: { level: string; message: string; attributes?: unknown }[] = [];
+    const at = (level: string) => (message: string, attributes?: unknown) => void lines.push({ level, message, attributes });
+    const logger = { error: at("error"), warn: at("warn"), info: at("info") } as unknown as Logger;
+    const publishes: { channel: string; events: readonly OutboundEvent[] }[] = [];
+    const publisher: Publisher = { publish: async (channel, events) => void publishes.push({ channel, events }) };
+    return { logger, lines, publisher, publishes };
+  }
+  const record = (payload: unknown, requestContext?: unknown) => JSON.stringify({ ...(requestContext !== undefined ? { requestContext } : {}), requestPayload: payload });
+
+  it("publishes one error per lost request in publishes of at most five, and logs who was told and why", async () => {
+    const { logger, lines, publisher, publishes } = recording();
+    const user = randomUUID();
+    const requests = Array.from({ length: 10 }, () => ({ action: "models", requestId: randomUUID() }));
+    await notifyDeadLetter(record(inboundPublish(user, requests), { condition: "RetriesExhausted" }), publisher, logger);
+    expect(publishes.map((p) => [p.channel, p.events.length])).toEqual([
+      [`/Outbound-Messages/${user}`, 5],
+      [`/Outbound-Messages/${user}`, 5],
+    ]);
+    expect(publishes.flatMap((p) => p.events.map((e) => e.requestId))).toEqual(requests.map((r) => r.requestId));
+    expect(publishes[0]!.events[0]).toMatchObject({ type: "error", seq: 0, details: { condition: "RetriesExhausted" } });
+    expect(lines).toEqual([{ level: "warn", message: "told the user about a dead-lettered request", attributes: { user_id: user, condition: "RetriesExhausted", events: 10 } }]);
+  });
+
+  it("reads a record without a request context, naming no condition", async () => {
+    const { logger, lines, publisher, publishes } = recording();
+    const user = randomUUID();
+    await notifyDeadLetter(record(inboundPublish(user, [{ action: "models", requestId: "r1" }])), publisher, logger);
+    expect(publishes[0]!.events[0]).toMatchObject({ details: { deadLettered: true, resend: "new_request_id" } });
+    expect((publishes[0]!.events[0] as { details: object }).details).not.toHaveProperty("condition");
+    expect(lines[0]).toMatchObject({ level: "warn", attributes: { user_id: user, condition: undefined, events: 1 } });
+  });
+
+  it("drops what is not JSON or names no Cognito caller, saying which, and publishes nothing", async () => {
+    const { logger, lines, publisher, publishes } = recording();
+    await notifyDeadLetter("{not json", publisher, logger);
+    await notifyDeadLetter(JSON.stringify({ requestContext: { condition: "EventAgeExceeded" } }), publisher, logger);
+    await notifyDeadLetter(JSON.stringify({}), publisher, logger);
+    expect(publishes).toEqual([]);
+    expect(lines).toEqual([
+      { level: "error", message: "dead letter is not JSON; dropped", attributes: undefined },
+      { level: "error", message: "dead letter without a Cognito caller; dropped", attributes: { condition: "EventAgeExceeded" } },
+      { level: "error", message: "dead letter without a Cognito caller; dropped", attributes: { condition: undefined } },
+    ]);
   });
 });
