@@ -85,7 +85,7 @@ export default [
     ],
     tests: [
       // Not model-timeouts (real 3 s deadlines per test).
-      "tests/functions/{chat-worker,cancel,guardrail,dead-letters,model-access,model-call}.test.ts",
+      "tests/functions/{chat-worker,cancel,running-answers,guardrail,dead-letters,model-access,model-call}.test.ts",
       "tests/functions/{idempotency-store-failures,log-previews,turn-round-trips,lean-startup,tier-routing}.test.ts",
       // The worker's own paths for the usage, conversation and cache actions and a cache hit
       // (inbound.ts, chat.ts): without them those branches have no coverage in this group.
