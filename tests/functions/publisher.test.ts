@@ -260,6 +260,8 @@ describe("HTTP event publisher: requests, retries and connections", () => {
 
   it("closes its idle connections on destroy", async () => {
     const endpoint = await scriptedEndpoint([accepted]);
+    // The server would close an idle connection itself after 5 s; only destroy() may close it here.
+    servers.at(-1)!.keepAliveTimeout = 600_000;
     const publisher = publisherFor(endpoint.url);
     await publisher.publish("/Outbound-Messages/u1", [EVENT]);
     const [socket] = endpoint.connections;
