@@ -10,12 +10,13 @@ import type { TierConfig } from "../../../functions/lib/config/schema.js";
 import { createUsageMeter, type UsageMeter } from "../../../functions/lib/metering/meter.js";
 import { UsageStore } from "../../../functions/lib/metering/store.js";
 import { bucketId, monthId } from "../../../functions/lib/metering/windows.js";
-import { GatewayError } from "../../../functions/lib/protocol/errors.js";
+import type { GatewayError } from "../../../functions/lib/protocol/errors.js";
 import type { ResolvedTier } from "../../../functions/lib/routing/tier.js";
 import { USAGE_TABLE } from "../../../functions/lib/tables.js";
 import { createTable, LOCAL_CREDENTIALS } from "../../../local/dynamodb.js";
 import { freePort } from "../../../local/ports.js";
 import { devLikeConfig } from "../../support/config-fixtures.js";
+import { gatewayRejection } from "../../support/gateway-rejection.js";
 
 const MINUTE = 60_000;
 const RESERVATION_MS = 6 * MINUTE;
@@ -53,15 +54,7 @@ const meter = (options: { client?: DynamoDBClient } = {}): UsageMeter =>
 const admitFor = (m: UsageMeter, userId: string, tier: ResolvedTier, maxTokens: number, inputTokens = 100) =>
   m.admit({ userId, requestId: randomUUID(), tier, inputTokens, maxTokens });
 
-async function rejection(promise: Promise<unknown>): Promise<GatewayError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof GatewayError) return err;
-    throw err;
-  }
-  throw new Error("expected a refusal");
-}
+const rejection = gatewayRejection;
 
 describe("usage meter on DynamoDB Local", () => {
   it("reserves before the call and charges what the model reported, in the bucket, the month and the quota", async () => {

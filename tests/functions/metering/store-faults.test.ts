@@ -15,11 +15,11 @@ import { createUsageMeter, reservationLifetimeMs, type UsageMeter } from "../../
 import { emptyRecord } from "../../../functions/lib/metering/record.js";
 import { BUCKET_ROW_LIFETIME_MS, isTransientConflict, MONTH_ROW_LIFETIME_MS, UsageStore } from "../../../functions/lib/metering/store.js";
 import { bucketId, bucketStart, monthId, nextMonthStart } from "../../../functions/lib/metering/windows.js";
-import { GatewayError } from "../../../functions/lib/protocol/errors.js";
 import type { ResolvedTier } from "../../../functions/lib/routing/tier.js";
 import { USAGE_TABLE } from "../../../functions/lib/tables.js";
 import { createTable, LOCAL_CREDENTIALS } from "../../../local/dynamodb.js";
 import { devLikeConfig } from "../../support/config-fixtures.js";
+import { gatewayRejection } from "../../support/gateway-rejection.js";
 
 const START = Date.parse("2030-05-14T09:03:00Z");
 let clock = START;
@@ -74,14 +74,18 @@ const meterOn = (c: DynamoDBClient, extra: { admissionBudgetMs?: number } = {}):
 
 const admit = (m: UsageMeter, userId: string, maxTokens = 100) => m.admit({ userId, requestId: randomUUID(), tier: TIER, inputTokens: 50, maxTokens });
 
-async function refusalOf(promise: Promise<unknown>): Promise<GatewayError> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof GatewayError) return err;
-    throw err;
-  }
-  throw new Error("expected a refusal");
+const refusalOf = gatewayRejection;
+
+/** Every admission write loses to another writer and takes a second of the test's clock. */
+function alwaysOutrun() {
+  const writes = { count: 0 };
+  const c = client((name) => {
+    if (name !== "PutItemCommand") return undefined;
+    writes.count++;
+    clock += 1000;
+    return awsError("ConditionalCheckFailedException");
+  });
+  return { client: c, writes };
 }
 
 beforeAll(async () => {
@@ -191,37 +195,24 @@ describe("usage meter under conflicts", () => {
   });
 
   it("gives up with internal_error once its admission budget is spent, not before", async () => {
-    // Every write loses to another writer, and each takes a second of the test's clock.
-    let writes = 0;
-    const c = client((name) => {
-      if (name !== "PutItemCommand") return undefined;
-      writes++;
-      clock += 1000;
-      return awsError("ConditionalCheckFailedException");
-    });
+    const { client: c, writes } = alwaysOutrun();
     try {
       const err = await refusalOf(admit(meterOn(c, { admissionBudgetMs: 2000 }), randomUUID()));
       expect(err.code).toBe("internal_error");
       expect(err.message).toBe("Your usage could not be checked just now, so the request was not sent to the model. Please try again.");
       expect(err.extra).toEqual({ retryAfterSeconds: 5 });
       // Conflicts at +1 s (within the budget: try again) and at +2 s (the budget's end: stop).
-      expect(writes).toBe(2);
+      expect(writes.count).toBe(2);
     } finally {
       clock = START;
     }
   });
 
   it("keeps trying for 10 s by default", async () => {
-    let writes = 0;
-    const c = client((name) => {
-      if (name !== "PutItemCommand") return undefined;
-      writes++;
-      clock += 1000;
-      return awsError("ConditionalCheckFailedException");
-    });
+    const { client: c, writes } = alwaysOutrun();
     try {
       expect((await refusalOf(admit(meterOn(c), randomUUID()))).code).toBe("internal_error");
-      expect(writes).toBe(10);
+      expect(writes.count).toBe(10);
     } finally {
       clock = START;
     }
