@@ -54,7 +54,6 @@ const meter = (options: { client?: DynamoDBClient } = {}): UsageMeter =>
 const admitFor = (m: UsageMeter, userId: string, tier: ResolvedTier, maxTokens: number, inputTokens = 100) =>
   m.admit({ userId, requestId: randomUUID(), tier, inputTokens, maxTokens });
 
-const rejection = gatewayRejection;
 
 describe("usage meter on DynamoDB Local", () => {
   it("reserves before the call and charges what the model reported, in the bucket, the month and the quota", async () => {
@@ -96,11 +95,11 @@ describe("usage meter on DynamoDB Local", () => {
     const tier = tierWith({ maxConcurrentRequests: 1 });
     // The worker that took this never settles.
     await admitFor(m, user, tier, 800);
-    expect((await rejection(admitFor(m, user, tier, 100))).code).toBe("concurrency_limit");
+    expect((await gatewayRejection(admitFor(m, user, tier, 100))).code).toBe("concurrency_limit");
     const started = clock;
     try {
       clock += RESERVATION_MS - 1000;
-      expect((await rejection(admitFor(m, user, tier, 100))).code).toBe("concurrency_limit");
+      expect((await gatewayRejection(admitFor(m, user, tier, 100))).code).toBe("concurrency_limit");
       clock = started + RESERVATION_MS + 1;
       const next = await admitFor(m, user, tier, 1000);
       expect(next.maxTokens).toBe(1000);
@@ -133,7 +132,7 @@ describe("usage meter on DynamoDB Local", () => {
     const m = meter();
     const tier = tierWith();
     const first = await admitFor(m, user, tier, 1000);
-    const err = await rejection(admitFor(m, user, tier, 10));
+    const err = await gatewayRejection(admitFor(m, user, tier, 10));
     expect(err.code).toBe("limit_exceeded");
     expect(err.extra.details).toMatchObject({ window: "daily", tokenType: "outputTokens", used: 1000, limit: 1000 });
     await m.settle(first, { inputTokens: 0, outputTokens: 0 });
@@ -146,7 +145,7 @@ describe("usage meter on DynamoDB Local", () => {
     const m = meter();
     const tier = tierWith({ requestsPerMinute: 3 });
     for (let i = 0; i < 3; i++) await m.settle(await admitFor(m, user, tier, 1), { inputTokens: 1, outputTokens: 1 });
-    const err = await rejection(admitFor(m, user, tier, 1));
+    const err = await gatewayRejection(admitFor(m, user, tier, 1));
     expect(err).toMatchObject({ code: "rate_limited", extra: { retryAfterSeconds: 60, details: { limit: 3 } } });
     const started = clock;
     clock += MINUTE + 1;
@@ -215,8 +214,8 @@ describe("usage meter on DynamoDB Local", () => {
       const failed = meter({ client: unreachable }).prefetch(user);
       // An unused failed prefetch raises nothing (no unhandled rejection); a user of it fails closed.
       await new Promise((resolve) => setTimeout(resolve, 50));
-      expect((await rejection(m.quota(user, tier, failed))).code).toBe("internal_error");
-      expect((await rejection(m.admit({ userId: user, requestId: randomUUID(), tier, inputTokens: 1, maxTokens: 1 }, failed))).code).toBe("internal_error");
+      expect((await gatewayRejection(m.quota(user, tier, failed))).code).toBe("internal_error");
+      expect((await gatewayRejection(m.admit({ userId: user, requestId: randomUUID(), tier, inputTokens: 1, maxTokens: 1 }, failed))).code).toBe("internal_error");
     } finally {
       unreachable.destroy();
     }
@@ -226,10 +225,10 @@ describe("usage meter on DynamoDB Local", () => {
     const port = await freePort();
     const unreachable = new DynamoDBClient({ endpoint: `http://127.0.0.1:${port}`, region: "us-east-1", credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
     try {
-      const err = await rejection(admitFor(meter({ client: unreachable }), randomUUID(), tierWith(), 10));
+      const err = await gatewayRejection(admitFor(meter({ client: unreachable }), randomUUID(), tierWith(), 10));
       expect(err.code).toBe("internal_error");
       expect(err.message).not.toMatch(/ECONNREFUSED|127\.0\.0\.1/);
-      expect((await rejection(meter({ client: unreachable }).quota(randomUUID(), tierWith()))).code).toBe("internal_error");
+      expect((await gatewayRejection(meter({ client: unreachable }).quota(randomUUID(), tierWith()))).code).toBe("internal_error");
     } finally {
       unreachable.destroy();
     }

@@ -74,7 +74,6 @@ const meterOn = (c: DynamoDBClient, extra: { admissionBudgetMs?: number } = {}):
 
 const admit = (m: UsageMeter, userId: string, maxTokens = 100) => m.admit({ userId, requestId: randomUUID(), tier: TIER, inputTokens: 50, maxTokens });
 
-const refusalOf = gatewayRejection;
 
 /** Every admission write loses to another writer and takes a second of the test's clock. */
 function alwaysOutrun() {
@@ -197,7 +196,7 @@ describe("usage meter under conflicts", () => {
   it("gives up with internal_error once its admission budget is spent, not before", async () => {
     const { client: c, writes } = alwaysOutrun();
     try {
-      const err = await refusalOf(admit(meterOn(c, { admissionBudgetMs: 2000 }), randomUUID()));
+      const err = await gatewayRejection(admit(meterOn(c, { admissionBudgetMs: 2000 }), randomUUID()));
       expect(err.code).toBe("internal_error");
       expect(err.message).toBe("Your usage could not be checked just now, so the request was not sent to the model. Please try again.");
       expect(err.extra).toEqual({ retryAfterSeconds: 5 });
@@ -211,7 +210,7 @@ describe("usage meter under conflicts", () => {
   it("keeps trying for 10 s by default", async () => {
     const { client: c, writes } = alwaysOutrun();
     try {
-      expect((await refusalOf(admit(meterOn(c), randomUUID()))).code).toBe("internal_error");
+      expect((await gatewayRejection(admit(meterOn(c), randomUUID()))).code).toBe("internal_error");
       expect(writes.count).toBe(10);
     } finally {
       clock = START;
@@ -220,7 +219,7 @@ describe("usage meter under conflicts", () => {
 
   it("fails closed on a write error that is not a conflict, without trying again", async () => {
     const { client: c, failures } = failing("PutItemCommand", Infinity, () => awsError("ProvisionedThroughputExceededException"));
-    expect((await refusalOf(admit(meterOn(c), randomUUID()))).code).toBe("internal_error");
+    expect((await gatewayRejection(admit(meterOn(c), randomUUID()))).code).toBe("internal_error");
     expect(failures.count).toBe(1);
   });
 

@@ -60,9 +60,7 @@ function scriptedMeter(script: { admit?: (r: AdmitRequest) => Admission; settle?
     quota: [] as { userId: string; tier: ResolvedTier }[],
   };
   const meter: UsageMeter = {
-    prefetch: () => {
-      throw new Error("not used by TurnMetering");
-    },
+    prefetch: throwing(new Error("not used by TurnMetering")),
     admit: async (request, prefetched) => {
       calls.admit.push({ request, prefetched });
       return (script.admit ?? admissionFor)(request);
@@ -95,6 +93,11 @@ async function drain(turn: TurnMetering, ...list: ConversePart[]): Promise<Conve
   return seen;
 }
 
+/** A scripted answer that fails with `err`. */
+const throwing = (err: unknown) => () => {
+  throw err;
+};
+
 const MESSAGES = [{ text: "Hello there" }, { text: "Grüße aus Köln" }];
 
 describe("TurnMetering: admission", () => {
@@ -115,9 +118,7 @@ describe("TurnMetering: admission", () => {
     it(`counts a ${code} refusal once, logs its code and details at info, and passes it on`, async () => {
       const refusal = new GatewayError(code, "no", { details: { window: "daily", tokenType: "outputTokens" } });
       const { meter } = scriptedMeter({
-        admit: () => {
-          throw refusal;
-        },
+        admit: throwing(refusal),
       });
       let refusals = 0;
       const { turn, lines } = turnWith(meter, () => refusals++);
@@ -132,9 +133,7 @@ describe("TurnMetering: admission", () => {
 
   it("passes a refusal on without a refusal counter", async () => {
     const { meter } = scriptedMeter({
-      admit: () => {
-        throw new GatewayError("rate_limited", "slow down");
-      },
+      admit: throwing(new GatewayError("rate_limited", "slow down")),
     });
     const { turn, lines } = turnWith(meter);
     await expect(turn.admit("", MESSAGES, 100)).rejects.toMatchObject({ code: "rate_limited" });
@@ -144,9 +143,7 @@ describe("TurnMetering: admission", () => {
   it("logs unreadable usage as an error by the error's name only, counts no refusal, and passes it on", async () => {
     for (const failure of [new GatewayError("internal_error", "usage unavailable"), new TypeError("socket hang up: secret detail")]) {
       const { meter } = scriptedMeter({
-        admit: () => {
-          throw failure;
-        },
+        admit: throwing(failure),
       });
       let refusals = 0;
       const { turn, lines } = turnWith(meter, () => refusals++);
@@ -283,9 +280,7 @@ describe("TurnMetering: settlement", () => {
 
   it("never throws when settling fails: logs the figures for reconciliation and works the quota out from admission", async () => {
     const { meter, calls } = scriptedMeter({
-      settle: () => {
-        throw new RangeError("throttled: internal detail");
-      },
+      settle: throwing(new RangeError("throttled: internal detail")),
     });
     const { turn, lines } = turnWith(meter);
     await turn.admit("", MESSAGES, 512);
@@ -311,17 +306,13 @@ describe("TurnMetering: settlement", () => {
 
   it("passes on, and logs, a failure that is not even an Error (a bare rejection)", async () => {
     const { meter } = scriptedMeter({
-      admit: () => {
-        throw undefined;
-      },
+      admit: throwing(undefined),
     });
     const { turn, lines } = turnWith(meter);
     await expect(turn.admit("", MESSAGES, 100)).rejects.toBeUndefined();
     expect(lines).toEqual([{ level: "error", message: "usage could not be reserved", attributes: { error_name: undefined } }]);
     const settling = scriptedMeter({
-      settle: () => {
-        throw null;
-      },
+      settle: throwing(null),
     });
     const second = turnWith(settling.meter);
     await second.turn.admit("", MESSAGES, 100);
@@ -332,9 +323,7 @@ describe("TurnMetering: settlement", () => {
 
   it("works the quota out from admission when it cannot be read after settling", async () => {
     const { meter, calls } = scriptedMeter({
-      quota: () => {
-        throw new Error("unreachable");
-      },
+      quota: throwing(new Error("unreachable")),
     });
     const { turn, lines } = turnWith(meter);
     await turn.admit("", MESSAGES, 512);
