@@ -63,7 +63,7 @@ export default [
   {
     name: "analytics",
     mutate: ["functions/lib/analytics/**/*.ts", "functions/lib/observability/**/*.ts"],
-    tests: ["tests/functions/{analytics-record,analytics-recorder,analytics-delivery,analytics-turns}.test.ts", "tests/tools/analytics-queries.test.ts", "tests/infra/analytics.test.ts"],
+    tests: ["tests/functions/{analytics-record,analytics-recorder,analytics-delivery,analytics-turns,model-metrics}.test.ts", "tests/tools/analytics-queries.test.ts", "tests/infra/analytics.test.ts"],
   },
   {
     name: "cache+conversations",

@@ -11,6 +11,9 @@
  *   ... --concurrency 2                            test-runner processes (the config says 1)
  *   npm run mutation -- --summary                  the table from the incremental file, running nothing
  *                                                  (also after an interrupted run: Ctrl-C saves its results)
+ *   npm run mutation -- --unlisted                 the survivors in the incremental file that
+ *                                                  docs/mutation-survivors.md does not list (exit 1 if any),
+ *                                                  and the lines it lists that no survivor is on any more
  *
  * StrykerJS 10's CLI refuses to start below Node 22 (its package says `engines: >=22`), while
  * this project runs on Node 20 (DESIGN 9) and Stryker's own code runs there. This runner
@@ -32,6 +35,7 @@ const { values } = parseArgs({
     force: { type: "boolean", default: false },
     concurrency: { type: "string" },
     summary: { type: "boolean", default: false },
+    unlisted: { type: "boolean", default: false },
   },
 });
 const corePackage = createRequire(import.meta.url).resolve("@stryker-mutator/core/package.json");
@@ -101,12 +105,48 @@ function print(rows) {
   console.log(["", line(columns), ...cells.map(line)].join("\n"));
 }
 
+/**
+ * Every survivor (or mutant with no coverage) of the groups must be listed in
+ * docs/mutation-survivors.md with its reason: under a `### <file>` heading, a bullet naming
+ * its line (`- L38, L93-95: reason`). Prints the unlisted ones and the listed lines no survivor
+ * is on (killed since, or the code moved); returns the exit code.
+ */
+function checkListing(selected) {
+  const LISTING = "docs/mutation-survivors.md";
+  const listed = new Map();
+  let file = null;
+  for (const text of readFileSync(LISTING, "utf8").split("\n")) {
+    const heading = /^### `?([^`\s]+)`?/.exec(text);
+    if (heading) file = heading[1];
+    const bullet = /^- ((?:L\d+(?:-\d+)?(?:, )?)+):/.exec(text);
+    if (!file || !bullet) continue;
+    for (const [, from, to] of bullet[1].matchAll(/L(\d+)(?:-(\d+))?/g))
+      for (let line = Number(from); line <= Number(to ?? from); line++) listed.set(`${file}:${line}`, false);
+  }
+  const { files } = JSON.parse(readFileSync("reports/mutation/incremental.json", "utf8"));
+  const unlisted = [];
+  for (const [name, { mutants }] of Object.entries(files)) {
+    if (!selected.some((g) => inScope(name, g.mutate))) continue;
+    for (const m of mutants.filter((m) => m.status === "Survived" || m.status === "NoCoverage")) {
+      const key = `${name}:${m.location.start.line}`;
+      if (listed.has(key)) listed.set(key, true);
+      else unlisted.push(`${key}:${m.location.start.column} ${m.status} ${m.mutatorName} -> ${JSON.stringify(m.replacement)}`);
+    }
+  }
+  const inSelected = (key) => selected.some((g) => inScope(key.replace(/:\d+$/, ""), g.mutate));
+  const stale = [...listed].filter(([key, seen]) => !seen && inSelected(key)).map(([key]) => key);
+  console.log(unlisted.length ? `Not listed in ${LISTING} (${unlisted.length}):\n${unlisted.join("\n")}` : `Every survivor is listed in ${LISTING}.`);
+  if (stale.length) console.log(`Listed lines with no survivor now (${stale.length}):\n${stale.join("\n")}`);
+  return unlisted.length ? 1 : 0;
+}
+
 const oneOff = values.mutate || values.tests;
 const unknown = (values.group ?? []).filter((g) => !plan.some((p) => p.name === g));
 if (unknown.length) throw new Error(`no group ${unknown.join(", ")} in mutation.plan.mjs (groups: ${plan.map((p) => p.name).join(", ")})`);
 const groups = oneOff ? [{ name: "one-off", mutate: values.mutate, tests: values.tests }] : plan.filter((p) => !values.group || values.group.includes(p.name));
 
 const SUMMARY = "reports/mutation/summary.json";
+if (values.unlisted) process.exit(checkListing(groups));
 const fresh = [];
 if (values.summary) for (const group of groups) fresh.push(fromIncrementalFile(group));
 else for (const group of groups) fresh.push(await run(group));

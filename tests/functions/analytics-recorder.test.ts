@@ -12,7 +12,9 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { turnRecorderFromEnv } from "../../functions/lib/analytics/from-env.js";
 import { loadGatewayConfig } from "../../functions/lib/config/load.js";
+import { ENV } from "../../functions/lib/env.js";
 import { handleInboundPublish } from "../../functions/lib/worker/inbound.js";
 import type { WorkerDeps } from "../../functions/lib/worker/deps.js";
 import { type LocalFirehose, startLocalFirehose } from "../../local/firehose/index.js";
@@ -86,6 +88,23 @@ describe("analytics records of chat turns", () => {
     expect(Date.parse(`${row!.turn_at as string}Z`)).toBeGreaterThanOrEqual(before - 1000);
     const now = new Date();
     expect(row).toMatchObject({ year: String(now.getUTCFullYear()), month: String(now.getUTCMonth() + 1).padStart(2, "0") });
+  });
+
+  it("is built from the environment as the worker builds it: the named stream at the named endpoint, or none", async () => {
+    const options = { config: loadGatewayConfig(), logger: new Logger({ serviceName: "test", logLevel: "CRITICAL" }), metrics: new Metrics({ namespace: "Test" }) };
+    delete process.env[ENV.analyticsStream];
+    expect(turnRecorderFromEnv(options)).toBeUndefined();
+    Object.assign(process.env, { [ENV.analyticsStream]: "turns-test", [ENV.firehoseEndpoint]: firehose.endpoint });
+    try {
+      const analytics = turnRecorderFromEnv(options)!;
+      const base = workerDeps(harness);
+      const user = randomUUID();
+      await invoke({ ...base, analytics, publisher: analytics.observe(base.publisher) }, user, [chat("[[fake:tokens=3]] hi")]);
+      expect(await rowsOf(user)).toEqual([expect.objectContaining({ user_id: user, output_tokens: "3" })]);
+    } finally {
+      delete process.env[ENV.analyticsStream];
+      delete process.env[ENV.firehoseEndpoint];
+    }
   });
 
   it("reports no cost for a model without prices rather than a wrong one", async () => {

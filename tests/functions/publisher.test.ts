@@ -108,6 +108,12 @@ describe("HTTP event publisher", () => {
     expect(endpoint.received).toHaveLength(1);
   });
 
+  it("takes a success status whose body is not JSON as accepted: it lists no failed events", async () => {
+    const endpoint = await scriptedEndpoint([(res) => res.writeHead(200, { "content-type": "text/plain" }).end("OK")]);
+    await publisherFor(endpoint.url).publish("/Outbound-Messages/u1", [EVENT]);
+    expect(endpoint.received).toHaveLength(1);
+  });
+
   it("abandons an attempt that hangs and retries it", async () => {
     const endpoint = await scriptedEndpoint([hang, accepted]);
     await publisherFor(endpoint.url, { attemptTimeoutMs: 200 }).publish("/Outbound-Messages/u1", [EVENT]);

@@ -13,14 +13,19 @@ export interface FailingDynamoDb {
   failed: string[];
 }
 
-/** `times: Infinity` fails every such command. Fails outside the SDK's own retries. */
-export function failingDynamoDb(command: "UpdateItemCommand" | "DeleteItemCommand" | "PutItemCommand" | "GetItemCommand", times: number): FailingDynamoDb {
+export type FailingCommand = "UpdateItemCommand" | "DeleteItemCommand" | "PutItemCommand" | "GetItemCommand" | "QueryCommand";
+
+/**
+ * `times: Infinity` fails every such command; `when` narrows it to the commands whose input
+ * it accepts (a put of one item, not of another). Fails outside the SDK's own retries.
+ */
+export function failingDynamoDb(command: FailingCommand, times: number, when: (input: Record<string, unknown>) => boolean = () => true): FailingDynamoDb {
   const client = new DynamoDBClient({ endpoint: inject("dynamodbEndpoint"), region: REGION, credentials: LOCAL_CREDENTIALS });
   const failed: string[] = [];
   let left = times;
   client.middlewareStack.add(
     (next, context) => async (args) => {
-      if (context.commandName === command && left > 0) {
+      if (context.commandName === command && left > 0 && when(args.input as Record<string, unknown>)) {
         left--;
         failed.push(command);
         throw Object.assign(new Error("store unavailable"), { name: "InternalServerError", $fault: "server" });

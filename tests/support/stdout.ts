@@ -1,8 +1,9 @@
 /**
- * What code printed to stdout while it ran (Powertools Logger and Metrics write there, as in
- * Lambda). `passThrough` keeps printing it too (vitest shows it for failing tests).
+ * What code printed while it ran: Powertools Logger and Metrics write to stdout (INFO, DEBUG,
+ * EMF) and to stderr (WARN, ERROR through `console.warn` / `console.error`), as in Lambda.
+ * `passThrough` keeps printing it too (vitest shows it for failing tests).
  */
-export async function stdoutWhile(run: () => Promise<unknown>, options: { passThrough?: boolean } = {}): Promise<string[]> {
+export async function stdoutWhile(run: () => Promise<unknown>, options: CaptureOptions = {}): Promise<string[]> {
   const stop = captureStdout(options);
   try {
     await run();
@@ -12,15 +13,25 @@ export async function stdoutWhile(run: () => Promise<unknown>, options: { passTh
   return stop.chunks;
 }
 
-/** Starts capturing stdout; `restore()` ends it. For captures that span a test file's hooks. */
-export function captureStdout(options: { passThrough?: boolean } = {}): { chunks: string[]; restore(): void } {
+interface CaptureOptions {
+  passThrough?: boolean;
+  /** Capture stderr as well, into the same chunks (where WARN and ERROR lines go). */
+  stderr?: boolean;
+}
+
+/** Starts capturing stdout (and stderr, if asked); `restore()` ends it. For captures that span a test file's hooks. */
+export function captureStdout(options: CaptureOptions = {}): { chunks: string[]; restore(): void } {
   const chunks: string[] = [];
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    chunks.push(String(chunk));
-    return options.passThrough === false ? true : (write as (...a: unknown[]) => boolean)(chunk, ...rest);
-  }) as typeof process.stdout.write;
-  return { chunks, restore: () => void (process.stdout.write = write) };
+  const streams = options.stderr ? [process.stdout, process.stderr] : [process.stdout];
+  const writes = streams.map((stream) => {
+    const write = stream.write.bind(stream);
+    stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      chunks.push(String(chunk));
+      return options.passThrough === false ? true : (write as (...a: unknown[]) => boolean)(chunk, ...rest);
+    }) as typeof stream.write;
+    return () => void (stream.write = write);
+  });
+  return { chunks, restore: () => writes.forEach((restore) => restore()) };
 }
 
 /** The JSON lines among captured chunks. */
