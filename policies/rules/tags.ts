@@ -9,7 +9,8 @@ import { isRecord, parseJsonValue, withRemedy } from "../support/values";
 /**
  * Resource types that accept `tags` (and so inherit the provider's default tags), for the
  * services the gateway uses. tests/policies checks that every taggable type in the mocked
- * stacks is listed here, so a new kind of resource cannot slip past untagged.
+ * stacks is listed here, so a new kind of resource cannot slip past untagged, and that every
+ * type listed is one @pulumi/aws gives `tags`.
  */
 export const TAGGABLE_TYPES: ReadonlySet<string> = new Set([
   "aws:appsync/api:Api",
@@ -31,7 +32,6 @@ export const TAGGABLE_TYPES: ReadonlySet<string> = new Set([
   "aws:cognito/identityPool:IdentityPool",
   "aws:cognito/userPool:UserPool",
   "aws:dynamodb/table:Table",
-  "aws:bedrock/guardrail:Guardrail",
   "aws:glue/catalogDatabase:CatalogDatabase",
   "aws:glue/crawler:Crawler",
   "aws:glue/job:Job",

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { TAGGABLE_TYPES } from "../../policies/rules/tags.js";
 import { changed, compliantStack, resource, violations, withInputs } from "./fixtures.js";
+import { acceptsTags } from "./stack-checks.js";
 
 const untaggedProvider = () => changed("aws", (p) => ({ ...p, inputs: { region: "us-east-1" } }));
 
@@ -33,6 +35,13 @@ describe("required-tags", () => {
     const found = await violations("required-tags", untaggedProvider());
     expect(found.length).toBeGreaterThan(0);
     expect(found.some((m) => m.startsWith("worker-policy") || m.startsWith("worker-async"))).toBe(false);
+  });
+});
+
+describe("the taggable resource types", () => {
+  it("are each a type of @pulumi/aws whose args take tags", () => {
+    expect([...TAGGABLE_TYPES].filter((type) => !acceptsTags(type))).toEqual([]);
+    expect(TAGGABLE_TYPES.size).toBeGreaterThan(40);
   });
 });
 
