@@ -91,6 +91,8 @@ export default [
       // (inbound.ts, chat.ts): without them those branches have no coverage in this group.
       "tests/functions/{conversations,prepared-cache}.test.ts",
       "tests/functions/metering/worker.test.ts",
+      // What operators see of each outcome (log lines, metrics), and the worker with analytics on.
+      "tests/functions/{worker-reporting,chat-turn-reporting,analytics-recorder}.test.ts",
     ],
   },
 ];

@@ -1,3 +1,4 @@
+import { Logger } from "@aws-lambda-powertools/logger";
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { OutboundEvent } from "../../functions/lib/protocol/outbound.js";
@@ -5,6 +6,7 @@ import { handleInboundPublish } from "../../functions/lib/worker/inbound.js";
 import { createRequestClaim } from "../../functions/lib/worker/request-claim.js";
 import { devLikeConfig } from "../support/config-fixtures.js";
 import { failingDynamoDb } from "../support/failing-dynamodb.js";
+import { atLevel, printedWhile } from "../support/stdout.js";
 import { inboundPublish, startWorkerHarness, workerDeps, type WorkerHarness } from "../support/worker-harness.js";
 
 let harness: WorkerHarness;
@@ -14,11 +16,18 @@ beforeAll(async () => {
 afterAll(() => harness?.close());
 beforeEach(() => harness.bedrock.reset());
 
-/** The worker with an idempotency store whose `command` fails `times` times. */
-function depsWithFailing(command: Parameters<typeof failingDynamoDb>[0], times: number) {
+/** The worker with an idempotency store whose `command` fails `times` times; `logger` to read its log. */
+function depsWithFailing(command: Parameters<typeof failingDynamoDb>[0], times: number, logger?: Logger) {
   const store = failingDynamoDb(command, times);
   const claim = createRequestClaim({ tableName: harness.idempotencyTable, dynamodb: store.client, expiresAfterSeconds: 3600 });
-  return { deps: workerDeps(harness, { claim }), store };
+  return { deps: workerDeps(harness, { claim, ...(logger ? { logger } : {}) }), store };
+}
+
+/** Lets the claim and the turn know the invocation ends `inMs` from now; returns the turn's Invocation. */
+function invocationEndingIn(deps: ReturnType<typeof depsWithFailing>["deps"], inMs: number) {
+  const deadline = Date.now() + inMs;
+  deps.claim.registerLambdaContext({ getRemainingTimeInMillis: () => deadline - Date.now() } as never);
+  return { deadline, invocation: { remainingTimeMs: () => deadline - Date.now() } };
 }
 
 const chat = (message: string) => ({ requestId: randomUUID(), conversationId: randomUUID(), message });
@@ -72,9 +81,8 @@ describe("when the idempotency store fails after the work ran", () => {
     const request = chat("busy for long?");
     harness.bedrock.configure({ fault: "throttle" });
     // The invocation has 20 s left, so the unreleased claim lapses in about 20 s.
-    const deadline = Date.now() + 20_000;
-    deps.claim.registerLambdaContext({ getRemainingTimeInMillis: () => deadline - Date.now() } as never);
-    await handleInboundPublish(deps, inboundPublish(user, [request]), { remainingTimeMs: () => deadline - Date.now() });
+    const { invocation } = invocationEndingIn(deps, 20_000);
+    await handleInboundPublish(deps, inboundPublish(user, [request]), invocation);
     const [error] = harness.outbound(user);
     expect(harness.outbound(user)).toHaveLength(1);
     expect(error).toMatchObject({ type: "error", code: "model_throttled" });
@@ -89,5 +97,45 @@ describe("when the idempotency store fails after the work ran", () => {
     await handleInboundPublish(deps, inboundPublish(user, [chat("no claim")]));
     expect(harness.outbound(user)).toEqual([expect.objectContaining({ type: "error", code: "internal_error", seq: 0 })]);
     expect(harness.bedrock.requests).toHaveLength(0);
+  });
+
+  it("keeps the model's own retry delay when the unreleased claim lapses sooner", async () => {
+    const { deps } = depsWithFailing("DeleteItemCommand", Infinity);
+    const user = randomUUID();
+    harness.bedrock.configure({ fault: "throttle" });
+    // The claim lapses with the invocation, in about 2 s; a throttled model asks for 5 s.
+    invocationEndingIn(deps, 2_000);
+    await handleInboundPublish(deps, inboundPublish(user, [chat("busy briefly?")]));
+    expect(harness.outbound(user)).toEqual([expect.objectContaining({ type: "error", code: "model_throttled", retryAfterSeconds: 5 })]);
+  });
+});
+
+describe("the log of a request whose end could not be written", () => {
+  const logger = () => new Logger({ serviceName: "test", logLevel: "DEBUG" });
+
+  it("names the failed stage and the error, with no held_until, when the result could not be recorded", async () => {
+    const { deps } = depsWithFailing("UpdateItemCommand", Infinity, logger());
+    const user = randomUUID();
+    const { logs } = await printedWhile(() => handleInboundPublish(deps, inboundPublish(user, [chat("unrecorded")])));
+    expect(finals(harness.outbound(user))).toEqual([expect.objectContaining({ type: "done" })]);
+    const errors = atLevel(logs, "ERROR");
+    expect(errors).toEqual([
+      expect.objectContaining({ message: "could not write the request's end to the idempotency store", stage: "record", error_name: "InternalServerError" }),
+    ]);
+    expect(errors[0]).not.toHaveProperty("held_until");
+  });
+
+  it("says until when the request id stays claimed when the claim could not be released", async () => {
+    const { deps } = depsWithFailing("DeleteItemCommand", Infinity, logger());
+    const user = randomUUID();
+    harness.bedrock.configure({ fault: "throttle" });
+    const { deadline, invocation } = invocationEndingIn(deps, 20_000);
+    const { logs } = await printedWhile(() => handleInboundPublish(deps, inboundPublish(user, [chat("held")]), invocation));
+    const errors = atLevel(logs, "ERROR");
+    expect(errors).toEqual([
+      expect.objectContaining({ message: "could not write the request's end to the idempotency store", stage: "release", error_name: "InternalServerError", held_until: expect.any(String) }),
+    ]);
+    // The claim lapses when the invocation ends.
+    expect(Math.abs(Date.parse(errors[0]!.held_until as string) - deadline)).toBeLessThan(1000);
   });
 });

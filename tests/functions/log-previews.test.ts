@@ -5,7 +5,7 @@ import { loadGatewayConfig } from "../../functions/lib/config/load.js";
 import { handleInboundPublish } from "../../functions/lib/worker/inbound.js";
 import { devLikeConfig } from "../support/config-fixtures.js";
 import { inboundPublish, startWorkerHarness, workerDeps, type WorkerHarness } from "../support/worker-harness.js";
-import { stdoutWhile } from "../support/stdout.js";
+import { printedWhile, stdoutWhile, withMessage } from "../support/stdout.js";
 
 let harness: WorkerHarness;
 beforeAll(async () => {
@@ -30,5 +30,16 @@ describe("prompt previews in logs", () => {
   it("appear only when the stack sets observability.logPreviews", async () => {
     expect(await chatWithPreviews(true)).toContain("the quokka question");
     expect(await chatWithPreviews(false)).not.toContain("quokka");
+  });
+
+  it("log the prompt's first 80 characters as `prompt preview` at INFO", async () => {
+    const base = loadGatewayConfig();
+    const deps = workerDeps(harness, {
+      logger: new Logger({ serviceName: "test", logLevel: "DEBUG" }),
+      config: { ...base, observability: { ...base.observability, logPreviews: true } },
+    });
+    const message = `${"a quokka question ".repeat(5)}and the rest of it`;
+    const { logs } = await printedWhile(() => handleInboundPublish(deps, inboundPublish(randomUUID(), [{ requestId: randomUUID(), conversationId: randomUUID(), message }])));
+    expect(withMessage(logs, "prompt preview")).toEqual([expect.objectContaining({ level: "INFO", preview: message.slice(0, 80) })]);
   });
 });

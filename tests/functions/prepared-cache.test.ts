@@ -3,15 +3,18 @@
  * the model and cost nothing, only first turns are looked up, keys normalize prompts, expired
  * entries miss, and `cache.enabled: false` turns lookups off.
  */
+import { Logger } from "@aws-lambda-powertools/logger";
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ANY_MODEL, cacheKey, normalizePrompt } from "../../functions/lib/cache/key.js";
 import { configEntryItems, PreparedCache } from "../../functions/lib/cache/store.js";
 import { loadGatewayConfig } from "../../functions/lib/config/load.js";
+import { ConversationStore } from "../../functions/lib/conversations/store.js";
 import { handleInboundPublish } from "../../functions/lib/worker/inbound.js";
 import type { WorkerDeps } from "../../functions/lib/worker/deps.js";
 import { devLikeConfig, MODEL_NOVA_LITE, MODEL_NOVA_PRO } from "../support/config-fixtures.js";
 import { emfWhile } from "../support/emf.js";
+import { printedWhile, withMessage } from "../support/stdout.js";
 import { inboundPublish, startWorkerHarness, workerDeps, type WorkerHarness } from "../support/worker-harness.js";
 
 let harness: WorkerHarness;
@@ -109,6 +112,23 @@ describe("prepared responses in the chat worker", () => {
       PRICING,
       "What does the gateway cost?",
     ]);
+  });
+
+  it("answers the first turn of a conversation whose turns expired, titles the conversation by it, and logs the hit", async () => {
+    const user = randomUUID();
+    const conversationId = randomUUID();
+    await chat(user, "An old question", { conversationId });
+    // A month on, the old turns have expired: the cache answers the conversation's new first turn.
+    const later = Date.now() + 31 * 86_400_000;
+    const conversations = new ConversationStore({ dynamodb: harness.dynamodb, tableName: harness.conversationsTable, ttlDays: 30, now: () => later });
+    const future = { ...deps, conversations, logger: new Logger({ serviceName: "test", logLevel: "DEBUG" }) };
+    let events: Awaited<ReturnType<typeof chat>> = [];
+    const { logs } = await printedWhile(async () => (events = await chat(user, "What does the gateway cost?", { conversationId }, future)));
+    expect(events[0]).toMatchObject({ type: "start", cached: true });
+    expect(withMessage(logs, "answered from the prepared-response cache")).toEqual([expect.objectContaining({ level: "INFO", model_id: MODEL_NOVA_LITE })]);
+    expect(await conversations.recentTurns(user, conversationId, 10)).toEqual([expect.objectContaining({ assistantText: PRICING, cached: true, stopReason: "end_turn" })]);
+    await handleInboundPublish(future, inboundPublish(user, [{ action: "conversations", requestId: randomUUID() }]));
+    expect(harness.outbound(user).at(-1)).toMatchObject({ type: "conversations", conversations: [{ conversationId, title: "What does the gateway cost?" }] });
   });
 
   it("serves a model-specific entry only on that model, and misses otherwise", async () => {

@@ -37,3 +37,15 @@ export function captureStdout(options: CaptureOptions = {}): { chunks: string[];
 /** The JSON lines among captured chunks. */
 export const jsonLines = (chunks: readonly string[]) =>
   chunks.flatMap((c) => c.split("\n")).filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
+
+/** What a block of code printed (stdout and stderr) as Powertools lines: log lines and EMF metric lines apart, not passed through. */
+export async function printedWhile(run: () => Promise<unknown>): Promise<{ logs: Record<string, unknown>[]; metrics: Record<string, unknown>[] }> {
+  const lines = jsonLines(await stdoutWhile(run, { passThrough: false, stderr: true }));
+  return { logs: lines.filter((line) => !("_aws" in line)), metrics: lines.filter((line) => "_aws" in line) };
+}
+
+/** The log lines whose message is `message`. */
+export const withMessage = (logs: readonly Record<string, unknown>[], message: string) => logs.filter((line) => line.message === message);
+
+/** The log lines at `level` (Powertools' upper-case level names). */
+export const atLevel = (logs: readonly Record<string, unknown>[], level: "DEBUG" | "INFO" | "WARN" | "ERROR") => logs.filter((line) => line.level === level);

@@ -15,7 +15,7 @@ import { handleInboundPublish } from "../../../functions/lib/worker/inbound.js";
 import { DEADLINE_MARGIN_MS } from "../../../functions/lib/worker/chat.js";
 import { LOCAL_CREDENTIALS } from "../../../local/dynamodb.js";
 import { freePort } from "../../../local/ports.js";
-import { devLikeConfig, MODEL_NOVA_LITE, MODEL_NOVA_PRO } from "../../support/config-fixtures.js";
+import { devLikeConfig, MODEL_NOVA_LITE, MODEL_NOVA_PRO, MODEL_SONNET } from "../../support/config-fixtures.js";
 import { chatRequest, inboundPublish, lambdaContext, startWorkerHarness, workerDeps, type WorkerHarness } from "../../support/worker-harness.js";
 
 let harness: WorkerHarness;
@@ -39,6 +39,25 @@ function tightConfig(tier: Record<string, unknown>): GatewayConfig {
   const input = devLikeConfig();
   const base = input.tiers.default!;
   return parseGatewayConfig({ ...input, relay: { flushIntervalMs: 20 }, tiers: { ...input.tiers, default: { ...base, ...tier } } } as GatewayConfigInput, { region: "us-east-1" });
+}
+
+/**
+ * A default tier that falls back from Nova Lite to Nova Pro, then Sonnet: Lite and Sonnet with a
+ * small context window and 1,000 output tokens, Pro with room for any history and 2,000 (the tier's bound).
+ */
+function fallbackConfig(tier: Record<string, unknown> = {}): GatewayConfig {
+  const input = devLikeConfig();
+  const small = { maxOutputTokens: 1000, contextTokens: 1500 };
+  return parseGatewayConfig(
+    {
+      ...input,
+      relay: { flushIntervalMs: 20 },
+      models: input.models.map((m) => ({ ...m, ...(m.id === MODEL_NOVA_PRO ? { contextTokens: 100_000 } : small) })),
+      fallbackModels: [MODEL_NOVA_PRO, MODEL_SONNET],
+      tiers: { default: { ...input.tiers.default!, models: [MODEL_NOVA_LITE, MODEL_NOVA_PRO, MODEL_SONNET], ...tier } },
+    } as GatewayConfigInput,
+    { region: "us-east-1" },
+  );
 }
 
 describe("metering in the chat worker", () => {
@@ -196,5 +215,30 @@ describe("metering in the chat worker", () => {
     await handleInboundPublish(counting, inboundPublish(user, [chat("Second", { modelId: MODEL_NOVA_PRO })]));
     expect(harness.outbound(user).at(-1)).toMatchObject({ type: "error", code: "rate_limited" });
     expect(recorded.filter(([, name]) => name === "LimitRefusals")).toEqual([[MODEL_NOVA_PRO, "LimitRefusals"]]);
+  });
+
+  it("gives each fallback model its own output bound, reserving for the largest of them", async () => {
+    const deps = workerDeps(harness, { config: fallbackConfig() });
+    harness.bedrock.configure({ fault: "throttle", faultTimes: 1 });
+    const user = randomUUID();
+    await handleInboundPublish(deps, inboundPublish(user, [chat("Whoever is free")]));
+    expect(harness.outbound(user)[0]).toMatchObject({ type: "start", modelId: MODEL_NOVA_PRO });
+    expect(harness.bedrock.requests.map((r) => [r.modelId, r.body?.inferenceConfig?.maxTokens])).toEqual([
+      [MODEL_NOVA_LITE, 1000],
+      [MODEL_NOVA_PRO, 2000],
+    ]);
+  });
+
+  it("reserves for the longest messages any fallback would be sent: a turn only the fallback's history overruns is refused", async () => {
+    const limits = { daily: { inputTokens: 1000, outputTokens: 20_000 }, monthly: { inputTokens: 100_000, outputTokens: 200_000 } };
+    const deps = workerDeps(harness, { config: fallbackConfig({ limits }) });
+    const user = randomUUID();
+    const conversationId = randomUUID();
+    // A turn too long for Lite's and Sonnet's context (they send the new message alone), not for Pro's.
+    const earlier = { requestId: randomUUID(), at: new Date().toISOString(), userText: "q".repeat(1200), assistantText: "a".repeat(1200), modelId: MODEL_NOVA_PRO, stopReason: "end_turn" };
+    await deps.conversations.appendTurn(user, conversationId, earlier, true);
+    await handleInboundPublish(deps, inboundPublish(user, [chat("And now?", { conversationId })]));
+    expect(harness.outbound(user)).toEqual([expect.objectContaining({ type: "error", code: "limit_exceeded" })]);
+    expect(harness.bedrock.requests).toHaveLength(0);
   });
 });
