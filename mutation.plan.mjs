@@ -93,6 +93,8 @@ export default [
       "tests/functions/metering/worker.test.ts",
       // What operators see of each outcome (log lines, metrics), and the worker with analytics on.
       "tests/functions/{worker-reporting,chat-turn-reporting,analytics-recorder}.test.ts",
+      // The request claim, the model fallback and the turn's reads alone; the publisher built from the environment (runtime.ts).
+      "tests/functions/{request-claim,open-stream,turn-reads,publisher}.test.ts",
     ],
   },
 ];

@@ -90,7 +90,7 @@ describe("a turn that ends early", () => {
     const streamed = streamedText(events);
     expect(streamed.length).toBeGreaterThan(0);
     expect(withMessage(logs, "model stream failed")).toEqual([
-      expect.objectContaining({ level: "WARN", code: "model_error", output_chars: streamed.length }),
+      expect.objectContaining({ level: "WARN", code: "model_error", error_name: "ModelStreamErrorException", output_chars: streamed.length }),
     ]);
     expect(modelLines(metrics)).toEqual([expect.objectContaining({ ModelErrors: 1 })]);
   });

@@ -14,7 +14,7 @@ import { contextTokensOf } from "../../functions/lib/conversations/context.js";
 import { ENV, requireEnv } from "../../functions/lib/env.js";
 import { guardrailFromEnv } from "../../functions/lib/guardrail/settings.js";
 import { credentialsTreatedAsExpired, credentialsWillNeedRefresh } from "../../functions/lib/lambda-credentials.js";
-import { GatewayError } from "../../functions/lib/protocol/errors.js";
+import { errorBody, failureName, GatewayError } from "../../functions/lib/protocol/errors.js";
 import { region } from "../../functions/lib/runtime.js";
 import { CACHE_TABLE, CONVERSATIONS_TABLE, IDEMPOTENCY_TABLE, keyAttributes, TABLES, USAGE_TABLE } from "../../functions/lib/tables.js";
 
@@ -203,6 +203,7 @@ describe("Bedrock failures in protocol terms", () => {
       "internalServerException",
       "ResourceNotFoundException",
       "TimeoutError",
+      "ModelIdleTimeout",
     ].map((name): [string, string, string, number] => [name, "model_unavailable", "The model is unavailable right now. Please try again later.", 30]),
     ["ValidationException", "model_error", "The model could not complete this answer.", undefined],
     ["ModelStreamErrorException", "model_error", "The model could not complete this answer.", undefined],
@@ -225,6 +226,15 @@ describe("Bedrock failures in protocol terms", () => {
     expect(isModelNotEnabled(err)).toBe(true);
     expect(isRetryable(err)).toBe(false);
     expect(warrantsFallback(err)).toBe(true);
+  });
+
+  it("keeps the exception underneath for the operator's log, and out of the user's error event", () => {
+    const err = bedrockFailure(Object.assign(new Error("internal detail"), { name: "ThrottlingException" }));
+    expect(failureName(err)).toBe("ThrottlingException");
+    expect(JSON.stringify(errorBody(err))).not.toMatch(/internal detail|ThrottlingException/);
+    expect(failureName(new GatewayError("cancelled", "stopped"))).toBe("GatewayError");
+    expect(failureName(new RangeError("x"))).toBe("RangeError");
+    expect(failureName(undefined)).toBeUndefined();
   });
 
   it("passes a GatewayError through, and takes anything nameless as a model error", () => {

@@ -4,7 +4,9 @@ import { createHash, createHmac } from "node:crypto";
 import { createServer as createTcpServer, type Socket } from "node:net";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { OutboundEvent } from "../../functions/lib/protocol/outbound.js";
+import { ENV } from "../../functions/lib/env.js";
 import { HttpEventPublisher, PublishError } from "../../functions/lib/relay/publisher.js";
+import { eventPublisherFromEnv } from "../../functions/lib/runtime.js";
 import { NodeSha256 } from "../../functions/lib/relay/sha256.js";
 import { verifySigV4 } from "../../local/events/sigv4-auth.js";
 
@@ -298,6 +300,27 @@ describe("HTTP event publisher: requests, retries and connections", () => {
     await expect(publisherFor(endpoint.url).publish("/Outbound-Messages/u1", Array.from({ length: 6 }, (_, seq) => ({ ...EVENT, seq })))).rejects.toThrow(
       "at most 5 events per publish",
     );
+  });
+});
+
+describe("the worker's event publisher, from its environment", () => {
+  it("signs with the Events key the environment names, else (half a key named) with the role's credentials", async () => {
+    const endpoint = await scriptedEndpoint([accepted]);
+    const keyIdOf = (i: number) => /Credential=([^/]+)\//.exec(String(endpoint.received[i]?.headers.authorization))?.[1];
+    vi.stubEnv(ENV.eventsHttpEndpoint, endpoint.url);
+    vi.stubEnv("AWS_REGION", "us-east-1");
+    vi.stubEnv("AWS_ACCESS_KEY_ID", "AKIDROLE");
+    vi.stubEnv("AWS_SECRET_ACCESS_KEY", "role-secret");
+    vi.stubEnv(ENV.eventsPublisherAccessKeyId, "AKIDEVENTS");
+    vi.stubEnv(ENV.eventsPublisherSecretAccessKey, "events-secret");
+    try {
+      await eventPublisherFromEnv().publish("/Outbound-Messages/u1", [EVENT]);
+      vi.stubEnv(ENV.eventsPublisherSecretAccessKey, "");
+      await eventPublisherFromEnv().publish("/Outbound-Messages/u1", [EVENT]);
+    } finally {
+      vi.unstubAllEnvs();
+    }
+    expect([keyIdOf(0), keyIdOf(1)]).toEqual(["AKIDEVENTS", "AKIDROLE"]);
   });
 });
 

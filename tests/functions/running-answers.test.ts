@@ -5,7 +5,7 @@
  * chat worker.
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inject } from "vitest";
@@ -103,9 +103,13 @@ describe("a running answer's record", () => {
     expect((await runOf(user, "soon"))?.ttl).toBe(START / 1000 + 30);
   });
 
-  it("passes on a failure to write it that is not an existing record", async () => {
-    const { client: c } = client((command) => (command === "PutItemCommand" ? Object.assign(new Error("throttled"), { name: "ProvisionedThroughputExceededException", $fault: "client" }) : undefined));
+  it("passes on a failure to write it that is not an existing record, without reading or writing it again", async () => {
+    let puts = 0;
+    const { client: c, seen } = client((command) =>
+      command === "PutItemCommand" && puts++ === 0 ? Object.assign(new Error("throttled"), { name: "ProvisionedThroughputExceededException", $fault: "client" }) : undefined,
+    );
     await expect(answers({}, c).start(randomUUID(), "r1")).rejects.toMatchObject({ name: "ProvisionedThroughputExceededException" });
+    expect(seen.map((s) => s.command)).toEqual(["PutItemCommand"]);
   });
 });
 
@@ -153,6 +157,19 @@ describe("watching for a cancel", () => {
     await answers().requestCancel(user, "r1");
     await sleep(80);
     expect(watch.signal.aborted).toBe(true);
+    await watch.stop();
+  });
+
+  it("keeps polling quietly when its record is gone (removed or expired), telling onPollError nothing", async () => {
+    const user = randomUUID();
+    const errors: unknown[] = [];
+    const { client: c, seen } = client();
+    const watch = await answers({ onPollError: (err) => errors.push(err) }, c).start(user, "r1");
+    await db().send(new DeleteCommand({ TableName: tableName, Key: { user_id: user, sk: runKey("r1") } }));
+    const polled = seen.filter((s) => s.command === "GetItemCommand").length;
+    while (seen.filter((s) => s.command === "GetItemCommand").length < polled + 2) await sleep(10);
+    expect(errors).toEqual([]);
+    expect(watch.signal.aborted).toBe(false);
     await watch.stop();
   });
 

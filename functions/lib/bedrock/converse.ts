@@ -9,7 +9,7 @@ import {
   type SystemContentBlock,
 } from "@aws-sdk/client-bedrock-runtime";
 import type { TokenCounts } from "../protocol/outbound.js";
-import { bedrockFailure } from "./errors.js";
+import { bedrockFailure, MODEL_IDLE_TIMEOUT } from "./errors.js";
 
 export interface ConverseRequest {
   modelId: string;
@@ -90,9 +90,7 @@ export async function* converseStream(
     if (abort.signal.aborted) throw abort.signal.reason;
     if (!stopped) throw bedrockFailure({ name: "ModelStreamErrorException" });
   } catch (err) {
-    if (abort.signal.aborted && abort.signal.reason instanceof IdleTimeout) {
-      throw bedrockFailure({ name: "ModelTimeoutException" });
-    }
+    if (abort.signal.aborted && abort.signal.reason instanceof IdleTimeout) throw bedrockFailure(abort.signal.reason);
     if (options.signal?.aborted) throw options.signal.reason;
     throw bedrockFailure(err);
   } finally {
@@ -103,9 +101,10 @@ export async function* converseStream(
   }
 }
 
+/** A stream silent for `idleTimeoutMs`: unavailable, as Bedrock's own timeouts are (errors.ts). */
 class IdleTimeout extends Error {
   constructor() {
     super("model stream idle");
-    this.name = "IdleTimeout";
+    this.name = MODEL_IDLE_TIMEOUT;
   }
 }

@@ -4,6 +4,9 @@
  */
 import { GatewayError } from "../protocol/errors.js";
 
+/** The gateway's own failure of a stream that went silent (converse.ts's idle timer). */
+export const MODEL_IDLE_TIMEOUT = "ModelIdleTimeout";
+
 const THROTTLED = new Set(["ThrottlingException", "ServiceQuotaExceededException", "throttlingException"]);
 const UNAVAILABLE = new Set([
   "ServiceUnavailableException",
@@ -14,6 +17,7 @@ const UNAVAILABLE = new Set([
   "internalServerException",
   "ResourceNotFoundException",
   "TimeoutError",
+  MODEL_IDLE_TIMEOUT,
 ]);
 /**
  * The account may not call the model: a third-party model not yet subscribed through AWS
@@ -28,22 +32,23 @@ export const MODEL_NOT_ENABLED = "model_not_enabled";
 export function bedrockFailure(err: unknown): GatewayError {
   if (err instanceof GatewayError) return err;
   const name = (err as { name?: string } | null)?.name ?? "";
+  // The exception stays underneath for the logs (failureName); the user sees only the code and message.
+  const cause = { cause: err };
   if (THROTTLED.has(name)) {
-    return new GatewayError("model_throttled", "The model is busy right now. Please try again shortly.", {
-      retryAfterSeconds: 5,
-    });
+    return new GatewayError("model_throttled", "The model is busy right now. Please try again shortly.", { retryAfterSeconds: 5 }, cause);
   }
   if (NOT_ENABLED.has(name)) {
-    return new GatewayError("model_unavailable", "This model is not enabled on this gateway. Please choose another model or contact the gateway's administrator.", {
-      details: { reason: MODEL_NOT_ENABLED },
-    });
+    return new GatewayError(
+      "model_unavailable",
+      "This model is not enabled on this gateway. Please choose another model or contact the gateway's administrator.",
+      { details: { reason: MODEL_NOT_ENABLED } },
+      cause,
+    );
   }
   if (UNAVAILABLE.has(name)) {
-    return new GatewayError("model_unavailable", "The model is unavailable right now. Please try again later.", {
-      retryAfterSeconds: 30,
-    });
+    return new GatewayError("model_unavailable", "The model is unavailable right now. Please try again later.", { retryAfterSeconds: 30 }, cause);
   }
-  return new GatewayError("model_error", "The model could not complete this answer.");
+  return new GatewayError("model_error", "The model could not complete this answer.", {}, cause);
 }
 
 export function isModelNotEnabled(err: GatewayError): boolean {

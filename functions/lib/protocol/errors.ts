@@ -14,14 +14,29 @@ export const MAX_ERROR_MESSAGE_CHARS = 500;
 export const MAX_ERROR_DETAILS_BYTES = 8 * 1024;
 
 export class GatewayError extends Error {
+  /**
+   * `options.cause`: the failure underneath (a Bedrock exception), for the operator's logs
+   * (`failureName`); never part of the error event.
+   */
   constructor(
     readonly code: ErrorCode,
     message: string,
     readonly extra: { retryAfterSeconds?: number; details?: Record<string, unknown> } = {},
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
     this.name = "GatewayError";
   }
+}
+
+/**
+ * What a log line's `error_name` says of a failure: the name of what failed underneath a
+ * GatewayError (the SDK's exception: ThrottlingException, ValidationException, ...), else the
+ * error's own name. Never its message.
+ */
+export function failureName(err: unknown): string | undefined {
+  const underneath = err instanceof GatewayError && err.cause !== undefined ? err.cause : err;
+  return (underneath as { name?: string } | null | undefined)?.name;
 }
 
 /** Anything thrown becomes a GatewayError; unknown failures say nothing about their cause. */

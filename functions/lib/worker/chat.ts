@@ -16,7 +16,7 @@ import { loadHistory, recordTurn } from "../conversations/turn.js";
 import { TurnMetering } from "../metering/turn.js";
 import { METRIC, MetricUnit } from "../observability/metrics.js";
 import type { ChatRequest } from "../protocol/inbound.js";
-import { GatewayError, toGatewayError } from "../protocol/errors.js";
+import { failureName, GatewayError, toGatewayError } from "../protocol/errors.js";
 import type { ResponseRelay } from "../relay/relay.js";
 import { boundedMaxTokens, resolveModel, type ResolvedTier } from "../routing/tier.js";
 import type { WorkerDeps } from "./deps.js";
@@ -195,7 +195,7 @@ async function streamChat(deps: WorkerDeps, turn: ChatTurn, reads: ChatReads, me
       const failure = toGatewayError(err);
       // Stopped at the deadline: the model did not fail.
       if (!signals.deadline?.aborted) recordModelFailure(modelMetrics, model.id, failure);
-      log.warn("model stream failed", { code: failure.code, error_name: (err as Error)?.name, output_chars: outputChars });
+      log.warn("model stream failed", { code: failure.code, error_name: failureName(err), output_chars: outputChars });
       throw failure;
     }
   }

@@ -10,7 +10,7 @@ import { converseStream, type ConversePart, type ConverseRequest } from "../bedr
 import { isModelNotEnabled, warrantsFallback } from "../bedrock/errors.js";
 import type { GatewayConfig, ModelConfig, TierConfig } from "../config/schema.js";
 import { METRIC, MetricUnit, type ModelMetrics } from "../observability/metrics.js";
-import { GatewayError, toGatewayError } from "../protocol/errors.js";
+import { failureName, GatewayError, toGatewayError } from "../protocol/errors.js";
 import { allowedModels } from "../routing/tier.js";
 
 export interface OpenStream {
@@ -49,19 +49,17 @@ export async function openModelStream(
       // Cancelled or out of time: no model failed, and no fallback could answer either.
       if (signal?.aborted) throw toGatewayError(signal.reason);
       lastFailure = toGatewayError(err);
-      // The deadline is the turn's, not the model's: no other model gets to run past it.
-      if (signal?.aborted) throw lastFailure;
       recordModelFailure(deps.modelMetrics, model.id, lastFailure);
       const next = candidates[i + 1];
       if (isModelNotEnabled(lastFailure)) {
         // Only an administrator can fix this; say which model and what to do, loudly.
         log.error("model not enabled for this account: enable access to it in Bedrock (Marketplace subscription, first-use form) or remove it from models", {
           model_id: model.id,
-          error_name: (err as Error)?.name,
+          error_name: failureName(err),
           fallback_model_id: next?.id,
         });
       } else {
-        log.warn("model call failed before the answer began", { model_id: model.id, code: lastFailure.code, error_name: (err as Error)?.name, fallback_model_id: next?.id });
+        log.warn("model call failed before the answer began", { model_id: model.id, code: lastFailure.code, error_name: failureName(err), fallback_model_id: next?.id });
       }
       if (!warrantsFallback(lastFailure) || !next) throw lastFailure;
     }
