@@ -18,8 +18,8 @@ export const cloudwatchLogRetention: ResourceValidationPolicy = {
   remediationSteps: "Set retentionInDays from ai-gateway:observability.logRetentionDays, within [minRetentionDays, maxRetentionDays].",
   configSchema: {
     properties: {
-      minRetentionDays: { type: "integer", minimum: 1, default: 1 },
-      maxRetentionDays: { type: "integer", minimum: 1, maximum: 3653, default: 3653 },
+      minRetentionDays: { type: "integer", minimum: 1, default: 1, description: "The fewest days a log group may keep its events." },
+      maxRetentionDays: { type: "integer", minimum: 1, maximum: 3653, default: 3653, description: "The most days a log group may keep its events." },
     },
   },
   validateResource: (args, reportViolation) => {
@@ -60,9 +60,9 @@ export const cognitoPasswordPolicy: ResourceValidationPolicy = {
   remediationSteps: "Set passwordPolicy { minimumLength, requireLowercase, requireUppercase, requireNumbers, requireSymbols, temporaryPasswordValidityDays } on the user pool.",
   configSchema: {
     properties: {
-      minimumLength: { type: "integer", minimum: 6, maximum: 99, default: 12 },
+      minimumLength: { type: "integer", minimum: 6, maximum: 99, default: 12, description: "The shortest password a user pool may accept." },
       requireCharacterClasses: { type: "boolean", default: true, description: "Lower case, upper case, digits and symbols all required." },
-      maxTemporaryPasswordValidityDays: { type: "integer", minimum: 1, maximum: 365, default: 7 },
+      maxTemporaryPasswordValidityDays: { type: "integer", minimum: 1, maximum: 365, default: 7, description: "The most days an administrator-issued temporary password may stay valid." },
     },
   },
   validateResource: (args, reportViolation) => {

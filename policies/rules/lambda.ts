@@ -59,8 +59,8 @@ export const lambdaBoundedTimeoutMemory: ResourceValidationPolicy = {
   remediationSteps: "Lower `timeout`/`memorySize` (worker: ai-gateway:worker.timeoutSeconds / memoryMb) or raise the bound in the policy config deliberately.",
   configSchema: {
     properties: {
-      maxTimeoutSeconds: { type: "integer", minimum: 1, maximum: 900, default: 900 },
-      maxMemoryMb: { type: "integer", minimum: 128, maximum: 10240, default: 1024 },
+      maxTimeoutSeconds: { type: "integer", minimum: 1, maximum: 900, default: 900, description: "The longest timeout a function may set, in seconds." },
+      maxMemoryMb: { type: "integer", minimum: 128, maximum: 10240, default: 1024, description: "The most memory a function may set, in MB." },
     },
   },
   validateResource: (args, reportViolation) => {
@@ -112,8 +112,8 @@ export const lambdaAsyncFailureHandling: StackValidationPolicy = {
   remediationSteps: "Add an aws.lambda.FunctionEventInvokeConfig with destinationConfig.onFailure (an encrypted SQS queue), maximumEventAgeInSeconds and maximumRetryAttempts within the bounds.",
   configSchema: {
     properties: {
-      maxEventAgeSeconds: { type: "integer", minimum: 60, maximum: 21600, default: 900 },
-      maxRetryAttempts: { type: "integer", minimum: 0, maximum: 2, default: 0 },
+      maxEventAgeSeconds: { type: "integer", minimum: 60, maximum: 21600, default: 900, description: "The oldest an asynchronous event may grow before Lambda drops it to the failure destination, in seconds." },
+      maxRetryAttempts: { type: "integer", minimum: 0, maximum: 2, default: 0, description: "The most times Lambda may retry a failed asynchronous invocation." },
     },
   },
   validateStack: (args, reportViolation) => {

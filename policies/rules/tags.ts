@@ -79,7 +79,7 @@ export const requiredTags: ResourceValidationPolicy = {
   remediationSteps: "Create the resource with the gateway's aws.Provider (it sets defaultTags), e.g. by passing `{ parent: this }` inside a component, or set the tags explicitly.",
   configSchema: {
     properties: {
-      requiredTags: { type: "array", items: { type: "string" }, default: [PROJECT_TAG, STACK_TAG] },
+      requiredTags: { type: "array", items: { type: "string" }, default: [PROJECT_TAG, STACK_TAG], description: "The tag keys every taggable resource must carry." },
       expectedValues: {
         type: "object",
         additionalProperties: { type: "string" },

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import Ajv from "ajv";
 import { parse as parseYaml } from "yaml";
 import { BUNDLED_CONFIG_FILE as FUNCTIONS_CONFIG_FILE } from "../../functions/lib/config/load.js";
 import { policies } from "../../policies/policies.js";
@@ -10,25 +11,66 @@ import { packConfig, ROOT } from "./stack-checks.js";
 
 const LEVELS = ["advisory", "mandatory", "remediate", "disabled"];
 
-/** The subset of JSON Schema the pack's config schemas use; the Pulumi CLI checks the rest. */
-function schemaProblems(value: unknown, schema: PolicyConfigJSONSchema, path: string): string[] {
-  const typeOk: Record<string, (v: unknown) => boolean> = {
-    integer: (v) => Number.isInteger(v),
-    number: (v) => typeof v === "number",
-    boolean: (v) => typeof v === "boolean",
-    string: (v) => typeof v === "string",
-    array: (v) => Array.isArray(v),
-    object: (v) => typeof v === "object" && v !== null && !Array.isArray(v),
-  };
-  if (typeof schema.type === "string" && !typeOk[schema.type]!(value)) return [`${path}: expected ${schema.type}`];
-  if (schema.enum && !schema.enum.includes(value as never)) return [`${path}: not one of ${schema.enum.join(", ")}`];
-  if (typeof value === "number" && ((schema.minimum !== undefined && value < schema.minimum) || (schema.maximum !== undefined && value > schema.maximum))) {
-    return [`${path}: out of range`];
-  }
-  if (Array.isArray(value) && typeof schema.items === "object" && !Array.isArray(schema.items)) {
-    return value.flatMap((v, i) => schemaProblems(v, schema.items as PolicyConfigJSONSchema, `${path}[${i}]`));
-  }
-  return [];
+/**
+ * A policy's config as the Pulumi CLI validates it before a run: JSON Schema over the policy's
+ * `configSchema` plus its enforcement level, with no other keys.
+ */
+const ajv = new Ajv({ allErrors: true, strict: true });
+const validators = new Map(
+  policies.map((p) => [
+    p.name,
+    ajv.compile({
+      type: "object",
+      properties: { enforcementLevel: { enum: LEVELS }, ...(p.configSchema?.properties ?? {}) },
+      required: p.configSchema?.required ?? [],
+      additionalProperties: false,
+    }),
+  ]),
+);
+
+function schemaProblems(name: string, entry: unknown): string[] {
+  const validate = validators.get(name);
+  if (!validate) return [`${name}: no such policy`];
+  if (typeof entry === "string") return LEVELS.includes(entry) ? [] : [`${name}: bad enforcement level`];
+  return validate(entry) ? [] : (validate.errors ?? []).map((e) => `${name}${e.instancePath}: ${e.message}`);
+}
+
+/** A value the schema must refuse, one per way a schema says what it takes. */
+function wrongValues(schema: PolicyConfigJSONSchema): unknown[] {
+  const otherType: Record<string, unknown> = { string: 42, integer: 1.5, number: "1", boolean: "yes", array: "x", object: "x" };
+  const wrong: unknown[] = [];
+  if (typeof schema.type === "string") wrong.push(otherType[schema.type]);
+  if (schema.enum) wrong.push("not-one-of-them");
+  if (schema.minimum !== undefined) wrong.push(schema.minimum - 1);
+  if (schema.maximum !== undefined) wrong.push(schema.maximum + 1);
+  if (typeof schema.items === "object" && !Array.isArray(schema.items)) wrong.push(...wrongValues(schema.items).map((item) => [item]));
+  return wrong;
+}
+
+describe("the policies' config schemas", () => {
+  const settings = policies.flatMap((p) => Object.entries(p.configSchema?.properties ?? {}).map(([key, schema]) => ({ policy: p.name, key, schema })));
+
+  it("describe every setting for the operator who sets it", () => {
+    expect(settings.length).toBeGreaterThan(15);
+    expect(settings.filter(({ schema }) => !(typeof schema.description === "string" && schema.description.length > 10)).map((s) => `${s.policy}.${s.key}`)).toEqual([]);
+  });
+
+  it("refuse a value of another type, outside the enum or the range, as the Pulumi CLI would", () => {
+    const accepted = settings.flatMap(({ policy, key, schema }) =>
+      wrongValues(schema)
+        .filter((value) => schemaProblems(policy, { [key]: value, ...requiredBesides(policy, key) }).length === 0)
+        .map((value) => `${policy}.${key} = ${JSON.stringify(value)}`),
+    );
+    expect(accepted).toEqual([]);
+    expect(settings.flatMap(({ schema }) => wrongValues(schema)).length).toBeGreaterThan(settings.length);
+  });
+});
+
+/** The dev config's values for a policy's other required settings, so only `key` is wrong. */
+function requiredBesides(policy: string, key: string): Record<string, unknown> {
+  const entry = packConfig("dev")[policy];
+  const values = typeof entry === "object" ? entry : {};
+  return Object.fromEntries(Object.entries(values).filter(([k]) => k !== key && k !== "enforcementLevel"));
 }
 
 function stackModelIds(stack: string): string[] {
@@ -40,17 +82,7 @@ describe.each(["dev", "prod"])("policies/config.%s.json", (stack) => {
   const config = packConfig(stack);
 
   it("configures only policies of the pack, with settings their schemas declare", () => {
-    const problems = Object.entries(config).flatMap(([name, entry]) => {
-      const policy = policies.find((p) => p.name === name);
-      if (!policy) return [`${name}: no such policy`];
-      if (typeof entry === "string") return LEVELS.includes(entry) ? [] : [`${name}: bad enforcement level`];
-      return Object.entries(entry).flatMap(([key, value]) => {
-        if (key === "enforcementLevel") return LEVELS.includes(value as string) ? [] : [`${name}.${key}: bad level`];
-        const schema = policy.configSchema?.properties[key];
-        return schema ? schemaProblems(value, schema, `${name}.${key}`) : [`${name}.${key}: not in the schema`];
-      });
-    });
-    expect(problems).toEqual([]);
+    expect(Object.entries(config).flatMap(([name, entry]) => schemaProblems(name, entry))).toEqual([]);
   });
 
   it("supplies every setting a policy requires", () => {
