@@ -26,7 +26,7 @@ export default [
     // Not run.test (spawns `npm run policy` per test), pack-loading (a ts-node process, 6 s) nor
     // dev-/prod-stack (a whole mocked program): static mutants run every test of the group.
     tests: [
-      "tests/policies/{alarms,analytics,appsync,boundaries,cloudfront,data-stores,evaluate,geo-table,guardrail}.test.ts",
+      "tests/policies/{alarms,analytics,appsync,boundaries,cloudfront,data-stores,evaluate,evaluate-engine,geo-table,guardrail}.test.ts",
       "tests/policies/{iam,identity-and-logs,lambda,pack-config,policy-metadata,s3,stack-config,tags,waf}.test.ts",
       "tests/policies/support-*.test.ts",
     ],

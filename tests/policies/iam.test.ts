@@ -190,6 +190,8 @@ describe("iam-no-managed-policy-attachments", () => {
       resource("aws:iam/userPolicyAttachment:UserPolicyAttachment", "ops-user", { user: "ops", policyArn: ADMIN }),
       resource("aws:iam/groupPolicyAttachment:GroupPolicyAttachment", "ops-group", { group: "ops", policyArn: "arn:aws:iam::123456789012:policy/ops" }),
       resource("aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive", "exclusive", { roleName: "worker-role", policyArns: [ADMIN] }),
+      resource("aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive", "user-exclusive", { userName: "ops", policyArns: [ADMIN] }),
+      resource("aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive", "group-exclusive", { groupName: "ops", policyArns: [ADMIN] }),
     ];
     const found = await violations("iam-no-managed-policy-attachments", stack);
     expect(found).toEqual([
@@ -198,6 +200,8 @@ describe("iam-no-managed-policy-attachments", () => {
       expect.stringContaining(`policyArn attaches the managed policy "${ADMIN}"`),
       expect.stringContaining(`policyArn attaches the managed policy "${ADMIN}"`),
       expect.stringContaining('policyArn attaches the managed policy "arn:aws:iam::123456789012:policy/ops"'),
+      expect.stringContaining(`policyArns attaches the managed policy "${ADMIN}"`),
+      expect.stringContaining(`policyArns attaches the managed policy "${ADMIN}"`),
       expect.stringContaining(`policyArns attaches the managed policy "${ADMIN}"`),
     ]);
   });
