@@ -44,6 +44,7 @@ function wrongValues(schema: PolicyConfigJSONSchema): unknown[] {
   if (schema.minimum !== undefined) wrong.push(schema.minimum - 1);
   if (schema.maximum !== undefined) wrong.push(schema.maximum + 1);
   if (typeof schema.items === "object" && !Array.isArray(schema.items)) wrong.push(...wrongValues(schema.items).map((item) => [item]));
+  if (typeof schema.additionalProperties === "object") wrong.push(...wrongValues(schema.additionalProperties).map((value) => ({ key: value })));
   return wrong;
 }
 
