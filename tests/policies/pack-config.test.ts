@@ -67,6 +67,24 @@ describe("the policies' config schemas", () => {
   });
 });
 
+describe("the policies' list and map settings", () => {
+  // Each is a config an operator's typo makes; the CLI must stop it before a run.
+  const typos: [policy: string, key: string, value: unknown][] = [
+    ["required-tags", "requiredTags", ["ai-gateway:project", 7]],
+    ["required-tags", "expectedValues", { "ai-gateway:stack": 7 }],
+    ["iam-no-managed-policy-attachments", "allowedPolicyArns", [{ arn: "x" }]],
+    ["iam-bedrock-invoke-allowlist", "allowedModelIds", [42]],
+    ["tier-models-within-allowlist", "allowedModelIds", [42]],
+    ["lambda-approved-runtime", "approvedRuntimes", [22]],
+    ["dynamodb-ttl", "tablesWithoutExpiry", [true]],
+    ["appsync-logging-enabled", "allowedLogLevels", ["VERBOSE"]],
+  ];
+
+  it.each(typos)("%s refuses %s holding a value of the wrong kind", (policy, key, value) => {
+    expect(schemaProblems(policy, { ...requiredBesides(policy, key), [key]: value })).not.toEqual([]);
+  });
+});
+
 /** The dev config's values for a policy's other required settings, so only `key` is wrong. */
 function requiredBesides(policy: string, key: string): Record<string, unknown> {
   const entry = packConfig("dev")[policy];
