@@ -9,6 +9,8 @@
  *   npm run mutation -- --mutate <file> [--tests <test glob>...]   a one-off run
  *   ... --force                                    ignore the incremental file for this run
  *   ... --concurrency 2                            test-runner processes (the config says 1)
+ *   ... --ignore-static                            skip static mutants (module-level code, which runs
+ *                                                  every test of the group each): a quick pass over the rest
  *   npm run mutation -- --summary                  the table from the incremental file, running nothing
  *                                                  (also after an interrupted run: Ctrl-C saves its results)
  *   npm run mutation -- --unlisted                 the survivors in the incremental file that
@@ -34,6 +36,7 @@ const { values } = parseArgs({
     config: { type: "string", default: "stryker.config.mjs" },
     force: { type: "boolean", default: false },
     concurrency: { type: "string" },
+    "ignore-static": { type: "boolean", default: false },
     summary: { type: "boolean", default: false },
     unlisted: { type: "boolean", default: false },
   },
@@ -57,6 +60,7 @@ async function run({ name, mutate, tests, timeoutMS }) {
     ...(timeoutMS ? { timeoutMS } : {}),
     // --concurrency N overrides the config's 1 on a machine with nothing else to do.
     ...(values.concurrency ? { concurrency: Number(values.concurrency) } : {}),
+    ...(values["ignore-static"] ? { ignoreStatic: true } : {}),
     htmlReporter: { fileName: `${reportDir}/index.html` },
     jsonReporter: { fileName: `${reportDir}/mutation.json` },
   };
