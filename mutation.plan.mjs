@@ -91,8 +91,9 @@ export default [
       // (inbound.ts, chat.ts): without them those branches have no coverage in this group.
       "tests/functions/{conversations,prepared-cache}.test.ts",
       "tests/functions/metering/worker.test.ts",
-      // What operators see of each outcome (log lines, metrics), and the worker with analytics on.
-      "tests/functions/{worker-reporting,chat-turn-reporting,analytics-recorder}.test.ts",
+      // What operators see of each outcome (log lines, metrics). Not analytics-recorder: it writes
+      // Parquet through DuckDB per turn, and reaches only inbound.ts's beginTurn call.
+      "tests/functions/{worker-reporting,chat-turn-reporting}.test.ts",
       // The request claim, the model fallback and the turn's reads alone; the publisher built from the environment (runtime.ts).
       "tests/functions/{request-claim,open-stream,turn-reads,publisher}.test.ts",
     ],
