@@ -67,6 +67,11 @@ describe("worker-error-alarm, metric by metric", () => {
     expect(await violations("worker-error-alarm", queries({ id: "e", ...errorsOf }))).toHaveLength(1);
   });
 
+  it("reads metric queries past entries that are not objects (unresolved outputs) instead of failing", async () => {
+    const queries = withInputs("worker-errors", { namespace: undefined, metricName: undefined, dimensions: undefined, metricQueries: [null, "errors", { id: "e", metric: errorsOf }] });
+    expect(await violations("worker-error-alarm", queries)).toEqual([]);
+  });
+
   it("reports a stack without a chat worker, naming how to wire one", async () => {
     const stack = compliantStack().filter((r) => r.name !== "inbound");
     const found = await violations("worker-error-alarm", stack);

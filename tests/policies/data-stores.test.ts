@@ -30,6 +30,12 @@ describe("dynamodb-point-in-time-recovery", () => {
   });
 });
 
+describe("dynamodb-point-in-time-recovery, by default", () => {
+  it("does not require PITR when the stack's policy config says nothing about it", async () => {
+    expect(await violations("dynamodb-point-in-time-recovery", withInputs("usage", { pointInTimeRecovery: undefined }), {})).toEqual([]);
+  });
+});
+
 describe("sqs-encryption", () => {
   it("refuses an unencrypted queue", async () => {
     expect(await violations("sqs-encryption", withInputs("worker-failures", { sqsManagedSseEnabled: false }))).toEqual([expect.stringContaining("queue worker-failures is not encrypted")]);

@@ -63,6 +63,11 @@ describe("running policies the way the engine does", () => {
     await expect(evaluatePolicies([queue], {}, [resourcePolicy(() => { throw new Error("bang"); })])).rejects.toThrow("bang");
   });
 
+  it("reports nothing for a resource policy that only remediates (the evaluator runs no remediation)", async () => {
+    const [outcome] = await evaluatePolicies([queue, table], {}, [resourcePolicy(undefined, { remediateResource: () => undefined })]);
+    expect(outcome!.violations).toEqual([]);
+  });
+
   it("takes a policy without an enforcement level as advisory", async () => {
     const [outcome] = await evaluatePolicies([queue], {}, [resourcePolicy(() => undefined, { enforcementLevel: undefined })]);
     expect(outcome!.enforcementLevel).toBe("advisory");

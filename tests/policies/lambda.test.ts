@@ -62,12 +62,12 @@ describe("lambda-async-failure-handling", () => {
     ]);
   });
 
-  it("treats a function SNS may invoke as asynchronously invoked", async () => {
+  it.each(["sns.amazonaws.com", "s3.amazonaws.com", "events.amazonaws.com", "scheduler.amazonaws.com", "ses.amazonaws.com"])("treats a function %s may invoke as asynchronously invoked", async (principal) => {
     const notifier = lambdaFunction("notifier");
     const logs = resource("aws:cloudwatch/logGroup:LogGroup", "notifier-logs", { name: "/aws/lambda/notifier", retentionInDays: 30 });
-    const permission = resource("aws:lambda/permission:Permission", "notifier-sns", { function: "notifier", principal: "sns.amazonaws.com", action: "lambda:InvokeFunction" });
+    const permission = resource("aws:lambda/permission:Permission", "notifier-invoke", { function: "notifier", principal, action: "lambda:InvokeFunction" });
     expect(await violations("lambda-async-failure-handling", [...compliantStack(), notifier, logs, permission])).toEqual([
-      expect.stringContaining("function notifier-function is invoked asynchronously (sns.amazonaws.com permission notifier-sns)"),
+      expect.stringContaining(`function notifier-function is invoked asynchronously (${principal} permission notifier-invoke) but has no event-invoke config`),
     ]);
   });
 });

@@ -75,6 +75,12 @@ describe("s3 policies, case by case", () => {
     expect(await violations("s3-encryption", mixed)).toEqual([]);
   });
 
+  it("accepts dual-layer KMS encryption, declared by the V2 encryption configuration too", async () => {
+    expect(await violations("s3-encryption", withInputs("analytics-sse", { rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms:dsse" } }] }))).toEqual([]);
+    const v2 = changed("analytics-sse", (r) => ({ ...r, type: "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2" }));
+    expect(await violations("s3-encryption", v2)).toEqual([]);
+  });
+
   it("accepts a Deny of every action or of s3:* in any case, with the condition as string, boolean or list", async () => {
     expect(await tlsViolations(tlsDeny({ Action: "*" }))).toEqual([]);
     expect(await tlsViolations(tlsDeny({ Action: ["s3:GetObject", "S3:*"] }))).toEqual([]);

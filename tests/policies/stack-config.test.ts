@@ -35,6 +35,15 @@ describe("tier-models-within-allowlist", () => {
     expect(result.violations.map((v) => v.message)).toEqual([expect.stringContaining('ai-gateway:models offers "deepseek.r1-v1:0", which is not an approved model')]);
   });
 
+  it("reports a config problem on the function whose archive carries that config", async () => {
+    const result = await outcome("tier-models-within-allowlist", bundling({ ...GATEWAY_CONFIG, models: [...GATEWAY_CONFIG.models, { id: "deepseek.r1-v1:0" }] }));
+    expect(result.violations.map((v) => v.urn)).toEqual(["urn:pulumi:test::ai-gateway::aws:lambda/function:Function::worker-function"]);
+  });
+
+  it("refuses to run without the organisation's allowlist rather than approve every model", async () => {
+    await expect(outcome("tier-models-within-allowlist", bundling(GATEWAY_CONFIG), {})).rejects.toThrow('policy tier-models-within-allowlist needs "allowedModelIds" in its config');
+  });
+
   it("refuses a stack whose functions carry no bundled config", async () => {
     const stack = withInputs("worker-function", { code: { assets: { "index.mjs": { text: "x" } } } });
     expect(await violations("tier-models-within-allowlist", stack)).toEqual([expect.stringContaining("no Lambda code archive carries gateway-config.json")]);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { actionMatches, policyDocumentsOf, serviceOf, statementsOf } from "../../policies/support/iam-documents.js";
+import { wildcardReach } from "../../policies/support/resource-wildcards.js";
 import { asyncInvokedFunctions, referencing, type StackResource, TYPES } from "../../policies/support/stack-graph.js";
 
 const res = (type: string, name: string, props: Record<string, any>): StackResource => ({ type, name, urn: `urn:${name}`, props });
@@ -27,6 +28,26 @@ describe("IAM documents as the policies read them", () => {
     expect(policyDocumentsOf("aws:s3/bucket:Bucket", { policy: doc, inlinePolicies: [{ policy: doc }] })).toEqual([]);
   });
 
+  it.each([
+    "aws:iam/policy:Policy",
+    "aws:iam/userPolicy:UserPolicy",
+    "aws:iam/groupPolicy:GroupPolicy",
+    "aws:s3/bucketPolicy:BucketPolicy",
+    "aws:sns/topicPolicy:TopicPolicy",
+    "aws:cloudwatch/logResourcePolicy:LogResourcePolicy",
+  ])("reads the document of a %s", (type) => {
+    const doc = { Statement: [{ Effect: "Allow", Action: "s3:*", Resource: "*" }] };
+    expect(policyDocumentsOf(type, { policy: doc })).toEqual([{ field: "policy", statements: statementsOf(doc) }]);
+  });
+
+  it("never drops a regex character from an action pattern: s3:Get.Object is not s3:GetObject", () => {
+    expect(actionMatches("s3:Get.Object", "s3:GetObject")).toBe(false);
+  });
+
+  it("takes an action without a service prefix as any service's", () => {
+    expect(serviceOf("GetObject")).toBe("*");
+  });
+
   it("matches actions against IAM wildcards, case-insensitively, with regex characters taken literally", () => {
     expect(actionMatches("s3:Get*", "s3:GetObject")).toBe(true);
     expect(actionMatches("s3:Get?bject", "S3:GETOBJECT")).toBe(true);
@@ -38,6 +59,33 @@ describe("IAM documents as the policies read them", () => {
   it("names the service of an action, or * when it has none", () => {
     expect(serviceOf("DynamoDB:GetItem")).toBe("dynamodb");
     expect(serviceOf("*")).toBe("*");
+  });
+});
+
+describe("how far a wildcard in an IAM Resource reaches", () => {
+  const SERVICES = ["dynamodb", "s3", "sqs"];
+  const table = (part: string) => `arn:aws:dynamodb:us-east-1:123456789012:${part}`;
+
+  it("accepts only a bucket's objects and a table's indexes as wildcard suffixes", () => {
+    expect(wildcardReach("arn:aws:s3:::chat-ui-bucket/*", SERVICES)).toBeUndefined();
+    expect(wildcardReach("arn:aws:s3:::chat-ui-bucket/assets/*", SERVICES)).toBeUndefined();
+    expect(wildcardReach(table("table/usage/index/*"), SERVICES)).toBeUndefined();
+  });
+
+  it("takes a pattern that only looks like an allowed suffix for a partial wildcard", () => {
+    expect(wildcardReach("arn:aws:s3:::*-logs/*", SERVICES)).toBe("partial");
+    expect(wildcardReach("arn:aws:s3:::chat-ui-bucket/*.json", SERVICES)).toBe("partial");
+    expect(wildcardReach(table("*table/usage/index/*"), SERVICES)).toBe("partial");
+    expect(wildcardReach(table("table/usage/index/*-by-user"), SERVICES)).toBe("partial");
+    expect(wildcardReach(table("table/*-archive"), SERVICES)).toBe("partial");
+    expect(wildcardReach(table("table/*"), SERVICES)).toBe("every");
+  });
+
+  it("judges a Resource that is not an ARN by its wildcards alone", () => {
+    expect(wildcardReach("usage-*", SERVICES)).toBe("partial");
+    expect(wildcardReach("usage", SERVICES)).toBeUndefined();
+    expect(wildcardReach("*arn:aws:logs:us-east-1:123456789012:log-group:gateway", SERVICES)).toBe("partial");
+    expect(wildcardReach("arn:aws:logs:us-east-1:123456789012:log-group:gateway\n*", SERVICES)).toBe("partial");
   });
 });
 

@@ -40,6 +40,21 @@ describe("reading resource properties as the policy engine hands them over", () 
     expect(refersTo("42:live", { name: "t", props: { id: 42 } })).toBe(false);
   });
 
+  it("matches a reference by whichever identifier the target carries: id, function name, qualified or invoke ARN", () => {
+    const qualified = "arn:aws:lambda:us-east-1:1:function:gw-worker:7";
+    const invoke = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:1:function:gw-worker/invocations";
+    expect(refersTo("E2QWRUHAPOMQZL", { name: "cdn", props: { id: "E2QWRUHAPOMQZL" } })).toBe(true);
+    expect(refersTo("gw-worker", { name: "alias", props: { functionName: "gw-worker" } })).toBe(true);
+    expect(refersTo(qualified, { name: "worker", props: { qualifiedArn: qualified } })).toBe(true);
+    expect(refersTo(invoke, { name: "worker", props: { invokeArn: invoke } })).toBe(true);
+  });
+
+  it("never matches an absent or non-text reference, such as a data source without a Lambda config", () => {
+    const fn = { name: "worker", props: { name: "gw-worker" } };
+    expect(refersTo(undefined, fn)).toBe(false);
+    expect(refersTo(42, fn)).toBe(false);
+  });
+
   it("reads an asset's text from its string, its promise, or its file, and nothing else", async () => {
     expect(await assetText({ text: "inline" })).toBe("inline");
     expect(await assetText({ text: Promise.resolve("later") })).toBe("later");

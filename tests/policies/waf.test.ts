@@ -37,6 +37,14 @@ describe("wafv2-description-format", () => {
     expect(await violations(POLICY, webAcl("trailing newline\n"))).toEqual([expect.stringContaining("starts or ends with whitespace")]);
   });
 
+  it("leaves a description that is not text alone instead of failing", async () => {
+    expect(await violations(POLICY, [...compliantStack(), resource("aws:wafv2/webAcl:WebAcl", "waf-thing", { scope: "REGIONAL", description: 42 })])).toEqual([]);
+  });
+
+  it("calls a 3-character description with a space at one end a whitespace problem, not a short one", async () => {
+    expect(await violations(POLICY, webAcl(" ab"))).toEqual([expect.stringContaining('the description " ab" starts or ends with whitespace, which AWS refuses')]);
+  });
+
   it("refuses quotes, parentheses and letters outside ASCII", async () => {
     expect(await violations(POLICY, webAcl('The "gateway" API'))).toEqual([expect.stringContaining('contains "\\"", which AWS refuses')]);
     expect(await violations(POLICY, webAcl("Passerelle répartie"))).toEqual([expect.stringContaining('contains "é"')]);
