@@ -206,6 +206,11 @@ describe("iam-no-managed-policy-attachments", () => {
     ]);
   });
 
+  it("judges only the ARNs it can read: an entry not known yet (an unresolved output) is not reported", async () => {
+    const stack = [...compliantStack(), resource("aws:iam/role:Role", "pending-role", { assumeRolePolicy: "{}", managedPolicyArns: [undefined, ADMIN] })];
+    expect(await violations("iam-no-managed-policy-attachments", stack)).toEqual([expect.stringContaining(`managedPolicyArns attaches the managed policy "${ADMIN}"`)]);
+  });
+
   it("accepts a managed policy the config allows, and an exclusive attachment that attaches none", async () => {
     const basic = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole";
     const stack = [

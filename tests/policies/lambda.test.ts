@@ -8,6 +8,13 @@ describe("lambda-approved-runtime", () => {
     ]);
   });
 
+  it("names every approved runtime in its message", async () => {
+    const config = { "lambda-approved-runtime": { approvedRuntimes: ["nodejs22.x", "nodejs24.x"] } };
+    expect(await violations("lambda-approved-runtime", withInputs("worker-function", { runtime: "python3.12" }), config)).toEqual([
+      'runtime is "python3.12"; approved: nodejs22.x, nodejs24.x. To fix: set runtime to an approved one',
+    ]);
+  });
+
   it("accepts a runtime the stack's config approves", async () => {
     const config = { "lambda-approved-runtime": { approvedRuntimes: ["nodejs22.x", "nodejs24.x"] } };
     expect(await violations("lambda-approved-runtime", withInputs("worker-function", { runtime: "nodejs24.x" }), config)).toEqual([]);

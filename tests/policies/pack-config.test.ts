@@ -83,6 +83,11 @@ describe("the policies' list and map settings", () => {
   it.each(typos)("%s refuses %s holding a value of the wrong kind", (policy, key, value) => {
     expect(schemaProblems(policy, { ...requiredBesides(policy, key), [key]: value })).not.toEqual([]);
   });
+
+  it("accepts every level the enumerated settings document", () => {
+    expect(["OFF", "OPTIONAL", "ON"].flatMap((minimum) => schemaProblems("cognito-mfa", { minimum }))).toEqual([]);
+    expect(schemaProblems("appsync-logging-enabled", { allowedLogLevels: ["ERROR", "INFO", "DEBUG", "ALL"] })).toEqual([]);
+  });
 });
 
 /** The dev config's values for a policy's other required settings, so only `key` is wrong. */
