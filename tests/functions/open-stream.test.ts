@@ -37,7 +37,11 @@ const requestWith =
   });
 
 /** Opens a stream over `candidates`; what it returned or threw, the log lines and the EMF lines. */
-async function open(candidates: ModelConfig[], request: (m: ModelConfig) => ConverseRequest, options: { modelIdleTimeoutMs?: number } = {}) {
+async function open(
+  candidates: ModelConfig[],
+  request: (m: ModelConfig) => ConverseRequest,
+  { signal, ...options }: { modelIdleTimeoutMs?: number; signal?: AbortSignal } = {},
+) {
   const deps = {
     // One attempt per call, as the worker's client (bedrock/client.ts) makes it.
     bedrock: createLocalBedrockClient(bedrock.url, { maxAttempts: 1 }),
@@ -49,7 +53,7 @@ async function open(candidates: ModelConfig[], request: (m: ModelConfig) => Conv
     await stdoutWhile(
       async () => {
         try {
-          const opened = await openModelStream(deps, candidates, request, new Logger({ serviceName: "test", logLevel: "DEBUG" }));
+          const opened = await openModelStream(deps, candidates, request, new Logger({ serviceName: "test", logLevel: "DEBUG" }), signal);
           result = { model: opened.model.id };
           for await (const _ of opened.parts);
         } catch (err) {
@@ -118,8 +122,22 @@ describe("opening the model stream", () => {
       ["WARN", MODEL_NOVA_LITE, "ThrottlingException", MODEL_NOVA_PRO],
       ["ERROR", MODEL_NOVA_PRO, "AccessDeniedException", undefined],
     ]);
+    expect(opened.logs[1]!.message).toBe(
+      "model not enabled for this account: enable access to it in Bedrock (Marketplace subscription, first-use form) or remove it from models",
+    );
     expect(countedFor(opened.metrics, MODEL_NOVA_LITE)).toEqual([METRIC.modelThrottles]);
     expect(countedFor(opened.metrics, MODEL_NOVA_PRO)).toEqual([METRIC.modelAccessDenied]);
+  });
+
+  it("stops at a cancel while the first part is awaited: no model failed, nothing is counted or logged, no fallback runs", async () => {
+    const cancel = new AbortController();
+    const cancelled = new GatewayError("cancelled", "Stopped at your request.");
+    setTimeout(() => cancel.abort(cancelled), 200);
+    const opened = await open([model(MODEL_NOVA_LITE), model(MODEL_NOVA_PRO)], requestWith({ [MODEL_NOVA_LITE]: "[[fake:fault=hang]]" }), { signal: cancel.signal });
+    expect(opened.failure).toBe(cancelled);
+    expect(bedrock.requests.map((r) => r.modelId)).toEqual([MODEL_NOVA_LITE]);
+    expect(opened.logs).toEqual([]);
+    expect(opened.metrics).toEqual([]);
   });
 
   it("gives up on a model that sends nothing for modelIdleTimeoutMs and falls back to the next", async () => {
