@@ -44,6 +44,12 @@ describe("cognito-mfa", () => {
     expect(await violations("cognito-mfa", withInputs("users", { mfaConfiguration: "OPTIONAL" }), { "cognito-mfa": { minimum: "OPTIONAL" } })).toEqual([]);
   });
 
+  it("requires at least optional MFA when the stack's policy config names no minimum", async () => {
+    expect(await violations("cognito-mfa", withInputs("users", { mfaConfiguration: "OFF" }), { "cognito-mfa": {} })).toEqual([
+      expect.stringContaining("mfaConfiguration is OFF; this stack requires at least OPTIONAL"),
+    ]);
+  });
+
   it("refuses MFA switched on with no second factor configured", async () => {
     expect(await violations("cognito-mfa", withInputs("users", { softwareTokenMfaConfiguration: undefined }))).toEqual([expect.stringContaining("mfaConfiguration is ON but no second factor is configured")]);
   });
