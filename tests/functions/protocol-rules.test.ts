@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { cognitoCaller } from "../../functions/lib/appsync/event.js";
 import { isCognitoSub } from "../../functions/lib/protocol/channels.js";
-import { errorBody, GatewayError, MAX_ERROR_DETAILS_BYTES, toGatewayError } from "../../functions/lib/protocol/errors.js";
+import { errorBody, failureName, GatewayError, MAX_ERROR_DETAILS_BYTES, toGatewayError } from "../../functions/lib/protocol/errors.js";
 import { parseInboundPayload } from "../../functions/lib/protocol/parse.js";
 
 const id = () => randomUUID();
@@ -70,6 +70,16 @@ describe("error events", () => {
     expect(hidden).toBeInstanceOf(GatewayError);
     expect(hidden).toMatchObject({ code: "internal_error", message: "Something went wrong on our side. Please try again.", name: "GatewayError" });
   });
+
+  it("name for the logs what failed underneath a GatewayError, else the error itself", () => {
+    const throttled = Object.assign(new Error("internal detail"), { name: "ThrottlingException" });
+    expect(failureName(new GatewayError("model_throttled", "Busy.", {}, { cause: throttled }))).toBe("ThrottlingException");
+    expect(failureName(new GatewayError("cancelled", "Stopped."))).toBe("GatewayError");
+    expect(failureName(new TypeError("x"))).toBe("TypeError");
+    // A cause that is not an error names nothing rather than failing the log line.
+    expect(failureName(new GatewayError("model_error", "Failed.", {}, { cause: null }))).toBeUndefined();
+    expect(failureName(null)).toBeUndefined();
+  });
 });
 
 describe("callers from AppSync identities", () => {
@@ -79,6 +89,7 @@ describe("callers from AppSync identities", () => {
     expect(cognitoCaller({ identity: { sub, username: "u", groups: ["pro"], claims: { "cognito:groups": ["free"] } } as never })?.groups).toEqual(["pro"]);
     expect(cognitoCaller({ identity: { sub, username: "u", claims: { "cognito:groups": ["pro", 7] } } as never })?.groups).toEqual(["pro"]);
     expect(cognitoCaller({ identity: { sub, username: "u", claims: { "cognito:groups": "pro, free  team" } } as never })?.groups).toEqual(["pro", "free", "team"]);
+    expect(cognitoCaller({ identity: { sub, username: "u", claims: { "cognito:groups": " pro," } } as never })?.groups).toEqual(["pro"]);
     expect(cognitoCaller({ identity: { sub, username: "u" } as never })?.groups).toEqual([]);
   });
 
@@ -87,5 +98,7 @@ describe("callers from AppSync identities", () => {
     expect(isCognitoSub(`x${sub}`)).toBe(false);
     expect(isCognitoSub(`${sub}x`)).toBe(false);
     expect(isCognitoSub(42)).toBe(false);
+    // A list holding a sub reads as that sub when turned into text; it is still not one.
+    expect(isCognitoSub([sub])).toBe(false);
   });
 });

@@ -2,6 +2,7 @@ import { Logger } from "@aws-lambda-powertools/logger";
 import { describe, expect, it } from "vitest";
 import type { AppSyncEventsEvent } from "../../functions/lib/appsync/event.js";
 import { authorizeSubscription, SUBSCRIPTION_REFUSED } from "../../functions/lib/subscribe.js";
+import { jsonLines, stdoutWhile } from "../support/stdout.js";
 
 const SUB = "7c1d5e2a-1111-4222-8333-444455556666";
 const logger = new Logger({ serviceName: "test", logLevel: "CRITICAL" });
@@ -44,6 +45,18 @@ describe("onSubscribe authorization", () => {
 
   it("refuses a caller without a Cognito identity", () => {
     expect(authorizeSubscription(subscribeEvent(`/Outbound-Messages/${SUB}`, null), logger)).toEqual({ error: SUBSCRIPTION_REFUSED });
+  });
+
+  it("refuses with AppSync's error text for a refused subscription", () => {
+    expect(SUBSCRIPTION_REFUSED).toBe("Unauthorized: you may subscribe only to your own channel.");
+  });
+
+  it("logs a refusal with the caller and the channel cut at 300 characters", async () => {
+    const path = `/Outbound-Messages/${"x".repeat(400)}`;
+    const lines = jsonLines(
+      await stdoutWhile(async () => void authorizeSubscription(subscribeEvent(path), new Logger({ serviceName: "test", logLevel: "WARN" })), { passThrough: false, stderr: true }),
+    );
+    expect(lines).toEqual([expect.objectContaining({ level: "WARN", message: "subscription refused", user_id: SUB, channel: path.slice(0, 300), operation: "SUBSCRIBE" })]);
   });
 
   it("logs a refusal without the token", () => {
