@@ -105,3 +105,22 @@ describe("stack config schema", () => {
     expect(raw.maxInputChars).toBe(4000);
   });
 });
+
+describe("config problems as an operator reads them", () => {
+  it("names the namespace alone for a config that is not an object", () => {
+    expect(problemsOf("text")).toEqual(["ai-gateway: Invalid input: expected object, received string"]);
+  });
+
+  it("lists several unknown keys of one object under one problem, a line each", () => {
+    expect(problemsOf({ ...devLikeConfig(), extraOne: 1, extraTwo: 2 })).toEqual(["ai-gateway:extraOne: unknown key\n  - ai-gateway:extraTwo: unknown key"]);
+  });
+
+  it("says what was expected of a value of the wrong type, and the bound a number passed", () => {
+    const wrongType = devLikeConfig();
+    (wrongType.models[0] as Record<string, unknown>).maxOutputTokens = "many";
+    expect(problemsOf(wrongType)).toEqual(["ai-gateway:models.0.maxOutputTokens: Invalid input: expected number, received string"]);
+    const tooBig = devLikeConfig();
+    (tooBig.models[0] as Record<string, unknown>).maxOutputTokens = 200_001;
+    expect(problemsOf(tooBig)).toEqual(["ai-gateway:models.0.maxOutputTokens: Too big: expected number to be <=200000"]);
+  });
+});
