@@ -109,8 +109,16 @@ describe("SigV4 headers, screened", () => {
     expect(screenSigV4(headers, credentials, REGION, date)).not.toBeNull();
     expect(screenSigV4({ ...headers, "x-amz-date": "20250304T100000" }, credentials, REGION, date)).toBeNull();
     expect(screenSigV4({ ...headers, "x-amz-date": "20250304T100000Z0" }, credentials, REGION, date)).toBeNull();
+    expect(screenSigV4({ ...headers, "x-amz-date": "020250304T100000Z" }, credentials, REGION, date)).toBeNull();
     const nextDay = new Date("2025-03-05T10:00:00Z");
     expect(screenSigV4({ ...headers, "x-amz-date": "20250305T100000Z" }, credentials, REGION, nextDay)).toBeNull();
+  });
+
+  it("takes the header's parts separated by commas with or without spaces, as AWS does", async () => {
+    const request = await signed();
+    const tight = request.headers.authorization!.replace(/, /g, ",");
+    expect(tight).not.toBe(request.headers.authorization);
+    expect(await verifySigV4({ ...request, headers: { ...request.headers, authorization: tight } }, credentials, REGION)).not.toBeNull();
   });
 
   it("accepts a signature exactly five minutes old", async () => {
