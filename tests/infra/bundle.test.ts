@@ -12,8 +12,10 @@ import type * as pulumi from "@pulumi/pulumi";
 import { build } from "esbuild";
 import { afterAll, describe, expect, it } from "vitest";
 import { BUNDLED_CONFIG_FILE } from "../../functions/lib/config/load.js";
+import { parseGatewayConfig } from "../../functions/lib/config/parse.js";
 import { SUBSCRIPTION_REFUSED } from "../../functions/lib/subscribe.js";
-import { BUNDLE_FILE, bundleEntry, functionArchive } from "../../components/lib/bundle.js";
+import { devLikeConfig } from "../support/config-fixtures.js";
+import { BUNDLE_FILE, bundleEntry, configForFunctions, functionArchive } from "../../components/lib/bundle.js";
 import { readStackConfig } from "../../local/config.js";
 import { archiveFile } from "./stackQueries.js";
 
@@ -68,6 +70,14 @@ function invoke(dir: string, event?: unknown, context: Record<string, unknown> =
     );
   });
 }
+
+describe("the config a function receives", () => {
+  it("is the stack's config without the identity providers' credentials", () => {
+    const config = parseGatewayConfig(devLikeConfig(), { region: "us-east-1" });
+    const withProvider = { ...config, identity: { ...config.identity, providers: { google: { clientId: "id", clientSecret: "secret" } } } } as typeof config;
+    expect(configForFunctions(withProvider)).toEqual({ ...config, identity: { ...config.identity, providers: {} } });
+  });
+});
 
 describe("function bundles", () => {
   it("loads the config bundled beside it and runs CommonJS dependencies inside an ES module", async () => {

@@ -87,6 +87,17 @@ describe("awsProviderArgs", () => {
     expect(problemsOf({ "aws:allowedAccountIds": '["12345"]' })).toEqual(["aws:allowedAccountIds.0: expected a 12-digit account id"]);
   });
 
+  it("takes only a whole 12-digit account id", () => {
+    expect(problemsOf({ "aws:allowedAccountIds": '["x123456789012"]' })).toEqual(["aws:allowedAccountIds.0: expected a 12-digit account id"]);
+    expect(problemsOf({ "aws:allowedAccountIds": '["1234567890123"]' })).toEqual(["aws:allowedAccountIds.0: expected a 12-digit account id"]);
+  });
+
+  it("takes ignoreTags with its keys and key prefixes, and a plain-text value as the text it is", () => {
+    expect(() => awsProviderArgs({ ...BASE, "aws:ignoreTags": '{"keys":["owner"],"keyPrefixes":["tmp:"]}' }, GATEWAY_TAGS)).not.toThrow();
+    expect(problemsOf({ "aws:ignoreTags": '{"key":["owner"]}' })).toEqual([expect.stringMatching(/^aws:ignoreTags: .*key/)]);
+    expect(awsProviderArgs({ ...BASE, "aws:profile": "ops {team}" }, GATEWAY_TAGS)).toMatchObject({ profile: "ops {team}" });
+  });
+
   it("refuses a misspelt field of an assumed role, naming its path", () => {
     const [problem] = problemsOf({ "aws:assumeRoles": '[{"rolearn":"arn:aws:iam::123456789012:role/deploy"}]' });
     expect(problem).toMatch(/^aws:assumeRoles\.0: .*rolearn/);
