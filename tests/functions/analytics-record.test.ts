@@ -72,6 +72,11 @@ describe("the turn record", () => {
     expect(record).toMatchObject({ first_token_ms: 120, total_ms: 901, turn_at: 1_780_000_000_000, cached: false });
   });
 
+  it("gives no cost when either token count is unknown", () => {
+    const pricing = { inputPerMillionTokens: 1, outputPerMillionTokens: 2 };
+    expect([estimateCostUsd(pricing, null, 10), estimateCostUsd(pricing, 10, null), estimateCostUsd(pricing, 1_000_000, 1_000_000)]).toEqual([null, null, 3]);
+  });
+
   it("gives no cost for a model without prices, and none for unknown tokens", () => {
     expect(buildTurnRecord(facts({ modelId: MODEL_NOVA_PRO }), configWithPrices()).estimated_cost_usd).toBeNull();
     const midway = buildTurnRecord(facts({ ending: { kind: "error", code: "model_error" } }), configWithPrices());

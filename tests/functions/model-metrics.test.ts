@@ -76,6 +76,15 @@ describe("a metrics failure at the invocation", () => {
     expect(lines.find((l) => "_aws" in l)).toMatchObject({ [METRIC.metricsFailures]: 1 });
   });
 
+  it("counts a failure that came without an error too", async () => {
+    const metrics = new Metrics(OPTIONS);
+    const emf = await emfWhile(async () => {
+      reportMetricsFailure(new Logger({ serviceName: "test", logLevel: "CRITICAL" }), metrics)(undefined);
+      metrics.publishStoredMetrics();
+    });
+    expect(emf).toEqual([expect.objectContaining({ [METRIC.metricsFailures]: 1 })]);
+  });
+
   it("never throws, even when the logger cannot write", () => {
     const report = reportMetricsFailure(
       {

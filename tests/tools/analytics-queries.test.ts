@@ -75,6 +75,13 @@ async function run(name: string) {
   return rows.map((row) => Object.fromEntries(columns.map((c, i) => [c, row[i]])));
 }
 
+describe("the named queries' descriptions", () => {
+  it("say what each query shows, for the Athena console and `npm run analytics -- --list`", () => {
+    expect(NAMED_QUERIES.length).toBeGreaterThan(5);
+    expect(NAMED_QUERIES.filter((q) => q.description.length < 20).map((q) => q.name)).toEqual([]);
+  });
+});
+
 describe("named analytics queries on DuckDB", () => {
   it("tokens-by-model sums each model's tokens over the window", async () => {
     expect(await run("tokens-by-model")).toEqual([
