@@ -87,6 +87,10 @@ describe("awsProviderArgs", () => {
     expect(problemsOf({ "aws:allowedAccountIds": '["12345"]' })).toEqual(["aws:allowedAccountIds.0: expected a 12-digit account id"]);
   });
 
+  it("refuses a list setting that is not valid JSON rather than dropping it", () => {
+    expect(problemsOf({ "aws:allowedAccountIds": '["123456789012"' })).toEqual([expect.stringMatching(/^aws:allowedAccountIds: /)]);
+  });
+
   it("takes only a whole 12-digit account id", () => {
     expect(problemsOf({ "aws:allowedAccountIds": '["x123456789012"]' })).toEqual(["aws:allowedAccountIds.0: expected a 12-digit account id"]);
     expect(problemsOf({ "aws:allowedAccountIds": '["1234567890123"]' })).toEqual(["aws:allowedAccountIds.0: expected a 12-digit account id"]);
