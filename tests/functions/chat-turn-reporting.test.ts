@@ -2,7 +2,6 @@
  * What an operator sees of one chat turn (chat.ts): its `chat answered` line and EMF figures,
  * a stream that failed or hit the deadline, and an answer nobody could receive.
  */
-import { Logger } from "@aws-lambda-powertools/logger";
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { OutboundEvent } from "../../functions/lib/protocol/outbound.js";
@@ -11,15 +10,14 @@ import { DEADLINE_MARGIN_MS } from "../../functions/lib/worker/chat.js";
 import type { WorkerDeps } from "../../functions/lib/worker/deps.js";
 import { handleInboundPublish, type Invocation } from "../../functions/lib/worker/inbound.js";
 import { LOCAL_CREDENTIALS } from "../../local/dynamodb.js";
-import { devLikeConfig, MODEL_NOVA_LITE } from "../support/config-fixtures.js";
+import { MODEL_NOVA_LITE } from "../support/config-fixtures.js";
 import { atLevel, printedWhile, withMessage } from "../support/stdout.js";
-import { chatRequest, inboundPublish, REGION, startWorkerHarness, workerDeps, type WorkerHarness } from "../support/worker-harness.js";
+import { chatRequest, inboundPublish, REGION, startReportingWorker, type WorkerHarness } from "../support/worker-harness.js";
 
 let harness: WorkerHarness;
 let deps: WorkerDeps;
 beforeAll(async () => {
-  harness = await startWorkerHarness({ ...devLikeConfig(), relay: { flushIntervalMs: 20 } });
-  deps = workerDeps(harness, { logger: new Logger({ serviceName: "test", logLevel: "DEBUG" }) });
+  ({ harness, deps } = await startReportingWorker());
 });
 afterAll(() => harness?.close());
 

@@ -2,7 +2,6 @@
  * What an operator sees of the chat worker's requests (inbound.ts): the log line each outcome
  * writes (message, level, fields), the InboundEvents metric, and what duplicates are told.
  */
-import { Logger } from "@aws-lambda-powertools/logger";
 import { Metrics } from "@aws-lambda-powertools/metrics";
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,16 +10,14 @@ import { ConversationStore } from "../../functions/lib/conversations/store.js";
 import { handleInboundPublish } from "../../functions/lib/worker/inbound.js";
 import type { WorkerDeps } from "../../functions/lib/worker/deps.js";
 import { createRequestClaim } from "../../functions/lib/worker/request-claim.js";
-import { devLikeConfig } from "../support/config-fixtures.js";
 import { failingDynamoDb } from "../support/failing-dynamodb.js";
 import { atLevel, printedWhile, withMessage } from "../support/stdout.js";
-import { chatRequest, inboundPublish, startWorkerHarness, workerDeps, type WorkerHarness } from "../support/worker-harness.js";
+import { chatRequest, inboundPublish, startReportingWorker, type WorkerHarness } from "../support/worker-harness.js";
 
 let harness: WorkerHarness;
 let deps: WorkerDeps;
 beforeAll(async () => {
-  harness = await startWorkerHarness({ ...devLikeConfig(), relay: { flushIntervalMs: 20 } });
-  deps = workerDeps(harness, { logger: new Logger({ serviceName: "test", logLevel: "DEBUG" }) });
+  ({ harness, deps } = await startReportingWorker());
 });
 afterAll(() => harness?.close());
 

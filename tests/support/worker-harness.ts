@@ -34,6 +34,7 @@ import { createTable, LOCAL_CREDENTIALS } from "../../local/dynamodb.js";
 import { startEventsServer, type EventsServer } from "../../local/events/server.js";
 import { gatewayNamespaces } from "../../local/events/namespaces.js";
 import { DynamoDBClient as Client } from "@aws-sdk/client-dynamodb";
+import { devLikeConfig } from "./config-fixtures.js";
 
 export const REGION = "us-east-1";
 
@@ -116,6 +117,15 @@ export async function startWorkerHarness(
       dynamodb.destroy();
     },
   };
+}
+
+/**
+ * A worker for tests that read what it prints: dev-like config, deltas flushed every 20 ms, and a
+ * DEBUG logger in its deps so INFO and DEBUG lines show.
+ */
+export async function startReportingWorker(): Promise<{ harness: WorkerHarness; deps: WorkerDeps }> {
+  const harness = await startWorkerHarness({ ...devLikeConfig(), relay: { flushIntervalMs: 20 } });
+  return { harness, deps: workerDeps(harness, { logger: new Logger({ serviceName: "test", logLevel: "DEBUG" }) }) };
 }
 
 /**
